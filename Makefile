@@ -1,0 +1,32 @@
+# Every target creates .venv itself, so the README's two commands work on a fresh clone.
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench venv clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/edgefleet demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check reconciler tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --config .importlinter
+
+test: lint
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
