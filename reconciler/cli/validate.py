@@ -1,0 +1,92 @@
+"""`edgefleet validate`: check a fleet repository (working tree or a git revision), offline.
+
+Exit codes: 0 valid (warnings allowed), 1 invalid or unreadable. Errors and warnings go to
+stderr, one per line as `path:line:col: message`; the one-line summary goes to stdout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.app import app
+from reconciler.cli.messages import fail, print_diagnostics
+from reconciler.manifests import Diagnostic, LoadResult, load_fleet
+from reconciler.manifests.fleet import Fleet
+from reconciler.source import FleetFiles, Repository, SourceError, read_worktree
+
+EXIT_VALID, EXIT_INVALID = 0, 1
+
+
+def summary(fleet: Fleet, revision: str | None) -> str:
+    """The one-line summary of a valid fleet: counts, and images per group."""
+    per_group = ", ".join(f"{g.name} {len(g.images)}" for g in fleet.groups)
+    at = f" at {revision[:12]}" if revision else ""
+    return (
+        f"valid{at}: {len(fleet.groups)} groups, {len(fleet.image_sets)} image sets, "
+        f"{len(fleet.distinct_images)} distinct images"
+        + (f" (images per group: {per_group})" if per_group else "")
+    )
+
+
+def _read(location: str, rev: str | None, path: str | None) -> FleetFiles:
+    if rev is None:
+        return read_worktree(Path(location), path)
+    return Repository.open(location).read_fleet(rev, path)
+
+
+def _shown_from(prefix: str, diagnostics: tuple[Diagnostic, ...]) -> list[Diagnostic]:
+    """Diagnostics with paths relative to the current directory (worktree mode), so that an
+    editor or terminal can open `fleet-examples/groups/shops.yaml:12:5` directly."""
+    if prefix in ("", "."):
+        return list(diagnostics)
+    return [
+        Diagnostic(str(PurePosixPath(prefix, d.path)), d.line, d.col, d.message, d.severity)
+        for d in diagnostics
+    ]
+
+
+def report(result: LoadResult, revision: str | None, prefix: str) -> int:
+    """Print a LoadResult the way `validate` does; returns the exit code."""
+    print_diagnostics(_shown_from(prefix, result.notices), "notice")
+    print_diagnostics(_shown_from(prefix, result.warnings), "warning")
+    if result.fleet is None:
+        print_diagnostics(_shown_from(prefix, result.errors), "error")
+        count = len(result.errors)
+        typer.echo(f"invalid: {count} error{'s' if count != 1 else ''}", err=True)
+        return EXIT_INVALID
+    typer.echo(summary(result.fleet, revision))
+    return EXIT_VALID
+
+
+_HELP = (
+    "Check every fleet manifest under PATH and report all problems at once.\n\n"
+    "Reads the working tree (uncommitted changes included), or with --rev a commit of the git "
+    "repository at PATH without checking it out.\n\n"
+    "Exit 0 when valid (warnings allowed), 1 when invalid or unreadable; each problem is one "
+    "`path:line:col: message` line on stderr."
+)
+
+
+@app.command(help=_HELP)
+def validate(
+    location: Annotated[
+        str, typer.Argument(metavar="[PATH]", help="Fleet repository directory (default: current directory).")
+    ] = ".",
+    rev: Annotated[
+        str | None,
+        typer.Option("--rev", help="Validate this git revision of the repository at PATH, not its files."),
+    ] = None,
+    path: Annotated[
+        str | None, typer.Option("--path", help="Fleet directory inside the repository (default: its root).")
+    ] = None,
+) -> None:
+    """`edgefleet validate`: load the fleet files, print the result, exit 0 (valid) or 1."""
+    try:
+        fleet_files = _read(location, rev, path)
+    except SourceError as err:
+        fail(str(err))
+    result = load_fleet(fleet_files.files)
+    raise typer.Exit(report(result, fleet_files.revision, location if rev is None else ""))
