@@ -1,0 +1,39 @@
+"""What each node holds: node status, job evidence and EdgeNodeInventory records (pure)."""
+
+from reconciler.inventory.evidence import (
+    STUCK_REASON,
+    JobEvidence,
+    collect_evidence,
+    infer_image_cap,
+    job_created,
+    list_truncated,
+)
+from reconciler.inventory.records import (
+    API_VERSION,
+    KIND,
+    InventoryUpdate,
+    RetryPolicy,
+    evidence_recorded,
+    format_time,
+    inventory_update,
+    next_status,
+    parse_time,
+)
+
+__all__ = [
+    "API_VERSION",
+    "KIND",
+    "STUCK_REASON",
+    "InventoryUpdate",
+    "JobEvidence",
+    "RetryPolicy",
+    "collect_evidence",
+    "evidence_recorded",
+    "format_time",
+    "infer_image_cap",
+    "inventory_update",
+    "job_created",
+    "list_truncated",
+    "next_status",
+    "parse_time",
+]

@@ -1,0 +1,185 @@
+"""EdgeNodeInventory status: computed from the last observed status and new job evidence.
+
+The status is the memory that outlives garbage-collected jobs (DESIGN.md 3): confirmed pairs
+(`images`) and failed attempts with backoff (`failures`). Entries edgefleet writes carry the
+source `job/<name>`; entries of other sources (the future edge agent) are kept untouched.
+Everything here is pure: `now` is a parameter, and the result is sorted, so an unchanged
+status compares equal and `sync` writes only what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from reconciler.inventory.evidence import EPOCH, JobEvidence
+from reconciler.observed.inventories import (
+    InventoryFacts,
+    InventoryFailure,
+    InventoryImage,
+    InventoryStatus,
+)
+
+API_VERSION = "edgefleet.io/v1alpha1"
+KIND = "EdgeNodeInventory"
+JOB_SOURCE_PREFIX = "job/"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff of failed (node, image) pairs: base * 2^(attempts-1), capped;
+    after `attempt_limit` attempts a pair is failed until the manifest or an operator resets it."""
+
+    backoff_base: timedelta = timedelta(minutes=5)
+    backoff_cap: timedelta = timedelta(hours=6)
+    attempt_limit: int = 5
+
+    def delay(self, attempts: int) -> timedelta:
+        """Backoff after the `attempts`-th failed attempt (attempts >= 1)."""
+        exponent = max(attempts - 1, 0)
+        if exponent > 30:  # far beyond any cap; avoids a huge multiplication
+            return self.backoff_cap
+        return min(self.backoff_base * (1 << exponent), self.backoff_cap)
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryUpdate:
+    """A new status for one node's EdgeNodeInventory. `exists` tells whether the object must be
+    created first; `resource_version` is the observed one (for optimistic concurrency)."""
+
+    node: str
+    status: InventoryStatus
+    exists: bool
+    resource_version: str = ""
+
+    def status_dict(self) -> dict[str, Any]:
+        """The status as a JSON-ready dict (camelCase keys)."""
+        result: dict[str, Any] = msgspec.to_builtins(self.status)
+        return result
+
+    def manifest(self) -> dict[str, Any]:
+        """The complete EdgeNodeInventory object, status included."""
+        metadata: dict[str, Any] = {"name": self.node}
+        if self.resource_version:
+            metadata["resourceVersion"] = self.resource_version
+        return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata,
+                "status": self.status_dict()}
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with second precision, as Kubernetes writes times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Inverse of format_time; the epoch for an empty or unreadable value."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return EPOCH
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def next_status(
+    old: InventoryStatus | None,
+    evidence: Iterable[JobEvidence],
+    *,
+    desired: frozenset[str],
+    reported: frozenset[str],
+    now: datetime,
+    retry: RetryPolicy,
+) -> InventoryStatus:
+    """The status a node's EdgeNodeInventory should have now.
+
+    Reads the observed status `old`, job `evidence` in (created, job) order, the images the node
+    `desired`, and those its node status `reported`. Confirmed pairs are added once (their first
+    `observedAt` is kept); failures are counted once per job (a job counts only if newer than the
+    record's (lastAttempt, lastJob)); a pair confirmed by any source clears its failure; entries
+    of source `job/...` and failures for images the node no longer desires are dropped.
+    """
+    old = old or InventoryStatus()
+    images: dict[str, InventoryImage] = {
+        i.image: i for i in old.images
+        if i.image in desired or not i.source.startswith(JOB_SOURCE_PREFIX)
+    }
+    failures: dict[str, InventoryFailure] = {f.image: f for f in old.failures if f.image in desired}
+    stamp = format_time(now)
+    for ev in evidence:
+        for image in sorted(ev.pulled):
+            if image in desired and image not in images:
+                images[image] = InventoryImage(image, JOB_SOURCE_PREFIX + ev.job, stamp)
+        for image, reason in ev.failed.items():
+            if image not in desired:
+                continue
+            record = failures.get(image)
+            if record is not None and (ev.created, ev.job) <= _counted(record):
+                continue
+            attempts = (record.attempts if record else 0) + 1
+            failures[image] = InventoryFailure(
+                image=image, attempts=attempts, last_error=reason[:1024],
+                last_attempt=format_time(ev.created), last_job=ev.job,
+                retry_after=format_time(now + retry.delay(attempts)),
+            )
+    for image in list(failures):
+        if image in images or image in reported:
+            del failures[image]
+    return InventoryStatus(
+        images=tuple(images[k] for k in sorted(images)),
+        failures=tuple(failures[k] for k in sorted(failures)),
+    )
+
+
+def _counted(record: InventoryFailure) -> tuple[datetime, str]:
+    """The newest job counted in `record`, as (creation time, name)."""
+    return parse_time(record.last_attempt), record.last_job
+
+
+def inventory_update(
+    node: str, observed: InventoryFacts | None, new: InventoryStatus
+) -> InventoryUpdate | None:
+    """An update when `new` differs from the observed status (None when nothing changed or when
+    there is neither an object nor anything to record)."""
+    if observed is None:
+        if not new.images and not new.failures:
+            return None
+        return InventoryUpdate(node=node, status=new, exists=False)
+    if _normalized(observed.status) == new:
+        return None
+    return InventoryUpdate(node=node, status=new, exists=True,
+                           resource_version=observed.resource_version)
+
+
+def _normalized(status: InventoryStatus) -> InventoryStatus:
+    return InventoryStatus(images=tuple(sorted(status.images, key=lambda i: i.image)),
+                           failures=tuple(sorted(status.failures, key=lambda f: f.image)))
+
+
+def evidence_recorded(
+    job: str,
+    created: datetime,
+    evidence: Mapping[str, JobEvidence],
+    observed: Mapping[str, InventoryFacts],
+    desired: Mapping[str, frozenset[str]],
+) -> bool:
+    """Whether everything job `job` proved is already in the observed inventory objects, so the
+    job can be deleted without losing evidence. `evidence` is node -> this job's evidence;
+    pairs a node no longer desires need no record."""
+    for node, ev in evidence.items():
+        wanted = desired.get(node, frozenset())
+        inventory = observed.get(node)
+        recorded_images = {i.image for i in inventory.status.images} if inventory else set()
+        records = {f.image: f for f in inventory.status.failures} if inventory else {}
+        for image in ev.pulled:
+            if image in wanted and image not in recorded_images:
+                return False
+        for image in ev.failed:
+            if image not in wanted or image in recorded_images:
+                continue
+            record = records.get(image)
+            if record is None or _counted(record) < (created, job):
+                return False
+    return True

@@ -1,0 +1,173 @@
+"""Read an ImagePrePullJob status, in either dialect, into per-node, per-image evidence.
+
+Dialect is told by the fields (reference 4.6): `status.phase` is v1alpha2 (1.21+),
+`status.state` is v1alpha1 (1.16-1.20). Success is counted only per image: v1alpha2
+`imageStatus[].status == "True"`, v1alpha1 `imageStatus[].state == "Successful"`. A node or job
+that reports success without those entries confirms nothing (the v1alpha1 silent-success bugs:
+`retryTimes: 0` in 1.16.0, secret errors), and once the node or job is final, every image it did
+not confirm is read as a failed attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Literal
+
+from reconciler.observed.jobs import ImageStatus, JobFacts
+
+JobPhase = Literal["pending", "running", "succeeded", "failed"]
+Dialect = Literal["v1alpha1", "v1alpha2", "none"]
+
+_V2_JOB_PHASES: Mapping[str, JobPhase] = {
+    "": "pending", "Init": "pending", "InProgress": "running",
+    "Completed": "succeeded", "Failure": "failed",
+}
+_V1_JOB_STATES: Mapping[str, JobPhase] = {
+    "": "pending", "Init": "pending", "Checking": "running", "Pulling": "running",
+    "Successful": "succeeded", "Failed": "failed",
+}
+_V2_FINAL_NODE_PHASES = frozenset({"Successful", "Failure", "Unknown"})
+_V1_FINAL_NODE_STATES = frozenset({"Successful", "Failed"})
+_SUCCESS_NODE_PHASES = frozenset({"Successful"})
+
+SILENT_SUCCESS = "reported success without a per-image status (KubeEdge silent success)"
+NO_NODE_STATUS = "the job ended without a status for this node"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeEvidence:
+    """What one job says about one of its nodes.
+
+    `pulled`: images confirmed present. `failed`: image -> reason, for images the node did not
+    confirm once it (or the job) was final. `finished`: the node reached a final phase, so none of
+    its images are still in flight.
+    """
+
+    node: str
+    finished: bool
+    pulled: frozenset[str]
+    failed: Mapping[str, str]
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobReading:
+    """A job's status, normalized: phase in a small vocabulary plus evidence per node.
+
+    `nodes` and `images` come from the spec template (what the job was asked to do); `evidence`
+    has an entry for every node of `nodes`, in that order.
+    """
+
+    name: str
+    dialect: Dialect
+    phase: JobPhase
+    reason: str
+    images: tuple[str, ...]
+    nodes: tuple[str, ...]
+    evidence: Mapping[str, NodeEvidence]
+    last_report: datetime | None = None  # newest time the status carries (edge clocks: approximate)
+
+    @property
+    def finished(self) -> bool:
+        """The job reached a final phase (Completed/Failure or Successful/Failed)."""
+        return self.phase in ("succeeded", "failed")
+
+    @property
+    def silent_nodes(self) -> tuple[str, ...]:
+        """Nodes that have not reported a final result (sorted as in the spec)."""
+        return tuple(n for n in self.nodes if not self.evidence[n].finished)
+
+
+def read_job(job: JobFacts) -> JobReading:
+    """Interpret `job`'s status (either dialect, or none yet) into a JobReading. Never raises:
+    unknown phase strings are read as running, unknown image states as no evidence."""
+    status = job.status
+    template = job.template
+    images = tuple(template.images)
+    nodes = tuple(dict.fromkeys(template.node_names))
+    per_node: dict[str, tuple[str, str, list[ImageStatus]]] = {}  # node -> (phase, reason, images)
+    dialect: Dialect
+    if status.phase is not None:
+        dialect = "v1alpha2"
+        phase = _V2_JOB_PHASES.get(status.phase, "running")
+        for entry in status.node_status:
+            per_node[entry.node_name] = (entry.phase, entry.reason, entry.image_status)
+        final_phases = _V2_FINAL_NODE_PHASES
+    elif status.state is not None:
+        dialect = "v1alpha1"
+        phase = _V1_JOB_STATES.get(status.state, "running")
+        for v1 in status.status:
+            node_state = v1.node_status
+            per_node[node_state.node_name] = (node_state.state, node_state.reason, v1.image_status)
+        final_phases = _V1_FINAL_NODE_STATES
+    else:
+        dialect, phase, final_phases = "none", "pending", frozenset()
+    job_final = phase in ("succeeded", "failed")
+    evidence: dict[str, NodeEvidence] = {}
+    for node in nodes:
+        node_phase, node_reason, image_statuses = per_node.get(node, ("", "", []))
+        finished = job_final or node_phase in final_phases
+        evidence[node] = _node_evidence(
+            node, images, image_statuses, finished=finished, node_phase=node_phase,
+            reason=node_reason or (status.reason if job_final and node not in per_node else ""),
+            reported=node in per_node,
+        )
+    return JobReading(
+        name=job.name, dialect=dialect, phase=phase, reason=status.reason, images=images,
+        nodes=nodes, evidence=MappingProxyType(evidence), last_report=_last_report(job),
+    )
+
+
+def _last_report(job: JobFacts) -> datetime | None:
+    status = job.status
+    times = [status.time] if status.time else []
+    times.extend(item.time for entry in status.node_status for item in entry.action_flow if item.time)
+    times.extend(entry.node_status.time for entry in status.status if entry.node_status.time)
+    parsed = [t for t in map(_parse_time, times) if t is not None]
+    return max(parsed) if parsed else None
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _node_evidence(
+    node: str,
+    images: tuple[str, ...],
+    statuses: list[ImageStatus],
+    *,
+    finished: bool,
+    node_phase: str,
+    reason: str,
+    reported: bool,
+) -> NodeEvidence:
+    pulled: set[str] = set()
+    failed: dict[str, str] = {}
+    for entry in statuses:
+        if entry.status == "True" or entry.state == "Successful":
+            pulled.add(entry.image)
+        elif entry.status == "False" or entry.state == "Failed":
+            failed[entry.image] = entry.reason or reason or "pull failed"
+    if finished:
+        if not reported:
+            default = reason or NO_NODE_STATUS
+        elif node_phase in _SUCCESS_NODE_PHASES:
+            default = SILENT_SUCCESS
+        else:
+            default = reason or f"node ended in phase {node_phase or 'none'}"
+        for image in images:
+            if image not in pulled and image not in failed:
+                failed[image] = default
+    else:
+        failed = {}  # an unfinished node may still retry (retryTimes): not an attempt yet
+    return NodeEvidence(
+        node=node, finished=finished, pulled=frozenset(pulled),
+        failed=MappingProxyType(dict(sorted(failed.items()))), reason=reason,
+    )

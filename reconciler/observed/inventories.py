@@ -1,0 +1,76 @@
+"""EdgeNodeInventory objects (edgefleet.io/v1alpha1) as the cluster reports them.
+
+One object per node (cluster-scoped, name = node name). Its status is the evidence edgefleet
+keeps after the jobs that carried it are garbage-collected (DESIGN.md 3).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class InventoryImage(msgspec.Struct, frozen=True, order=True, rename="camel"):
+    """A confirmed (node, image) pair: who confirmed it (`source`) and when (RFC 3339)."""
+
+    image: str
+    source: str = ""
+    observed_at: str = ""
+
+
+class InventoryFailure(msgspec.Struct, frozen=True, order=True, rename="camel"):
+    """Failed pulls of one image on one node.
+
+    `last_attempt` is the creation time of the job that made the last counted attempt and
+    `last_job` its name: a job is counted only if it is newer than (last_attempt, last_job), so
+    reading the same job twice never counts twice. `retry_after` is when backoff ends.
+    """
+
+    image: str
+    attempts: int = 0
+    last_error: str = ""
+    last_attempt: str = ""
+    last_job: str = ""
+    retry_after: str = ""
+
+
+class InventoryStatus(msgspec.Struct, frozen=True, rename="camel"):
+    images: tuple[InventoryImage, ...] = ()
+    failures: tuple[InventoryFailure, ...] = ()
+
+
+class _Metadata(msgspec.Struct, frozen=True, rename="camel"):
+    name: str = ""
+    resource_version: str = ""
+
+
+class InventoryFacts(msgspec.Struct, frozen=True, rename="camel"):
+    """One EdgeNodeInventory object: node name, resourceVersion and status."""
+
+    metadata: _Metadata = msgspec.field(default_factory=_Metadata)
+    status: InventoryStatus = msgspec.field(default_factory=InventoryStatus)
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def resource_version(self) -> str:
+        return self.metadata.resource_version
+
+
+class _InventoryList(msgspec.Struct, rename="camel"):
+    items: list[InventoryFacts] | None = None
+
+
+_LIST_DECODER = msgspec.json.Decoder(_InventoryList)
+
+
+def decode_inventories(data: bytes) -> list[InventoryFacts]:
+    """Decode a list of EdgeNodeInventory objects (kind List, EdgeNodeInventoryList or one API
+    page). Raises msgspec.DecodeError (a ValueError) on bytes that are not such a list."""
+    return list(_LIST_DECODER.decode(data).items or ())
+
+
+def inventory_from_object(obj: object) -> InventoryFacts:
+    """Convert an already-parsed EdgeNodeInventory object. Raises msgspec.ValidationError."""
+    return msgspec.convert(obj, InventoryFacts)

@@ -1,0 +1,110 @@
+"""Lifecycle of existing managed jobs: stuck detection and garbage collection (pure).
+
+Only jobs labelled `app.kubernetes.io/managed-by: edgefleet` are ever judged; jobs already being
+deleted (deletionTimestamp set) are left to finish terminating.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from reconciler.inventory import JobEvidence, evidence_recorded, job_created
+from reconciler.kubeedge.status import JobReading
+from reconciler.observed.inventories import InventoryFacts
+from reconciler.observed.jobs import JobFacts
+from reconciler.planner.model import GROUP_LABEL, JobDeletion
+from reconciler.planner.settings import PlannerSettings
+
+_DEFAULT_TIMEOUT = 300  # what KubeEdge v1alpha1 uses for 0; v1alpha2 would never time out
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedJob:
+    """A managed, non-terminating job with its reading."""
+
+    job: JobFacts
+    reading: JobReading
+
+    @property
+    def group(self) -> str:
+        return self.job.metadata.labels.get(GROUP_LABEL, "")
+
+    @property
+    def created(self) -> datetime:
+        return job_created(self.job)
+
+
+def stuck_reason(managed: ManagedJob, *, now: datetime, settings: PlannerSettings) -> str | None:
+    """Why an unfinished job counts as stuck, or None.
+
+    A job without a phase past `pending_grace` never started (controller-manager missing, or an
+    unknown node on v1alpha1, kubeedge#5531). A running job past its deadline,
+    timeoutSeconds x ceil(nodes / concurrency) x slack + grace after creation, is wedged on a
+    silent node (kubeedge#7049: the executor slot is never freed).
+    """
+    reading = managed.reading
+    if reading.finished:
+        return None
+    age = now - managed.created
+    if reading.phase == "pending":
+        if age > settings.pending_grace:
+            return (f"stuck: no phase {_minutes(age)} after creation "
+                    "(is the KubeEdge controller-manager running?)")
+        return None
+    template = managed.job.template
+    timeout = template.timeout_seconds or _DEFAULT_TIMEOUT
+    waves = math.ceil(max(len(reading.nodes), 1) / max(template.concurrency, 1))
+    deadline = timedelta(seconds=timeout * waves * settings.stuck_slack) + settings.stuck_grace
+    if age > deadline:
+        return (f"stuck: in progress {_minutes(age)} after creation, past its deadline of "
+                f"{_minutes(deadline)} (kubeedge#7049)")
+    return None
+
+
+def obsolete(reading: JobReading, desired: Mapping[str, frozenset[str]]) -> bool:
+    """True when no (node, image) pair of the job is desired any more."""
+    for node in reading.nodes:
+        wanted = desired.get(node)
+        if wanted and not wanted.isdisjoint(reading.images):
+            return False
+    return True
+
+
+def collectable(
+    finished: list[ManagedJob],
+    *,
+    evidence: Mapping[str, Mapping[str, JobEvidence]],
+    inventories: Mapping[str, InventoryFacts],
+    desired: Mapping[str, frozenset[str]],
+    now: datetime,
+    settings: PlannerSettings,
+) -> list[JobDeletion]:
+    """Finished jobs to delete: evidence recorded in the observed inventory objects, and
+    `ttl_after_finished` passed since the last status report, except the `keep_newest` newest
+    per group. `evidence` is job name -> node -> that job's evidence."""
+    by_group: dict[str, list[ManagedJob]] = defaultdict(list)
+    for managed in finished:
+        by_group[managed.group].append(managed)
+    deletions: list[JobDeletion] = []
+    for group, jobs in by_group.items():
+        jobs.sort(key=lambda m: (m.created, m.job.name), reverse=True)
+        for managed in jobs[settings.keep_newest :]:
+            done_at = max(managed.created, managed.reading.last_report or managed.created)
+            if now - done_at < settings.ttl_after_finished:
+                continue
+            if not evidence_recorded(
+                managed.job.name, managed.created, evidence.get(managed.job.name, {}), inventories, desired
+            ):
+                continue
+            deletions.append(JobDeletion(
+                managed.job.name, f"finished ({managed.reading.phase}), evidence recorded, TTL passed", group
+            ))
+    return deletions
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 60)}m"

@@ -1,0 +1,261 @@
+"""plan(): desired state x inventory x existing jobs -> Plan (DESIGN.md 4), pure and deterministic.
+
+Order of a pass: read every job; judge managed ones (obsolete, stuck, in flight, finished);
+fold job evidence into the EdgeNodeInventory statuses; collect finished jobs whose evidence is
+recorded; classify every desired pair; cut the missing ones into jobs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from reconciler.desired import DesiredState, NodeDesire, desired_state
+from reconciler.inventory import (
+    InventoryUpdate,
+    JobEvidence,
+    collect_evidence,
+    infer_image_cap,
+    inventory_update,
+    job_created,
+    list_truncated,
+    next_status,
+    parse_time,
+)
+from reconciler.kubeedge.status import JobReading, read_job
+from reconciler.manifests.fleet import Fleet
+from reconciler.observed.inventories import InventoryFacts, InventoryStatus
+from reconciler.observed.jobs import JobFacts
+from reconciler.observed.nodes import NodeFacts
+from reconciler.planner.jobs import JobKey, cut_jobs
+from reconciler.planner.lifecycle import ManagedJob, collectable, obsolete, stuck_reason
+from reconciler.planner.model import (
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    Deferral,
+    JobDeletion,
+    Plan,
+)
+from reconciler.planner.settings import PlannerSettings
+from reconciler.planner.tally import Tally
+
+NOT_READY = "node is not Ready: KubeEdge would count it as failed; {n} image(s) wait for it"
+OBSOLETE = "no longer desired on any of its nodes"
+
+
+class EmptyDesiredState(ValueError):
+    """The revision desires no (node, image) pair and FleetConfig.allowEmpty is false: refusing
+    protects the cluster from a broken commit that would garbage-collect everything."""
+
+
+def plan(
+    fleet: Fleet,
+    nodes: Iterable[NodeFacts],
+    jobs: Iterable[JobFacts],
+    inventories: Iterable[InventoryFacts],
+    *,
+    now: datetime,
+    revision: str | None,
+    job_api_version: str,
+    settings: PlannerSettings | None = None,
+) -> Plan:
+    """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
+    not: any job's per-image success is evidence, only managed ones are judged) and the
+    EdgeNodeInventory objects; `now` is the current time (aware). Returns a sorted, frozen Plan.
+    Raises EmptyDesiredState (nothing desired, allowEmpty false; nothing is planned or deleted)
+    and kubeedge.JobSpecError for an unsupported job_api_version."""
+    settings = settings or PlannerSettings()
+    node_list = list(nodes)
+    desired = desired_state(fleet, node_list)
+    if desired.pairs == 0 and not fleet.allow_empty:
+        what = "desires no image" if not fleet.distinct_images else "selects no edge node"
+        raise EmptyDesiredState(
+            f"the revision {what}; refusing to plan an empty desired state "
+            "(set allowEmpty: true in FleetConfig to allow it)"
+        )
+    wanted = {name: d.image_set for name, d in desired.nodes.items()}
+    readings, live = _read_jobs(jobs)
+
+    deletions: list[JobDeletion] = []
+    stuck: set[str] = set()
+    finished: list[ManagedJob] = []
+    in_flight: dict[str, set[str]] = defaultdict(set)
+    for managed in live:
+        name, reading = managed.job.name, managed.reading
+        if reading.finished:
+            finished.append(managed)
+        elif obsolete(reading, wanted):
+            deletions.append(JobDeletion(name, OBSOLETE, managed.group))
+        elif (reason := stuck_reason(managed, now=now, settings=settings)) is not None:
+            stuck.add(name)  # its silent nodes are recorded as failed below
+            deletions.append(JobDeletion(name, reason, managed.group))
+        else:
+            for node in reading.silent_nodes:
+                in_flight[node].update(reading.images)
+
+    evidence = collect_evidence(readings, frozenset(stuck))
+    observed = {inv.name: inv for inv in inventories}
+    statuses, updates = _record(evidence, observed, wanted, node_list, now=now, settings=settings)
+    by_job: dict[str, dict[str, JobEvidence]] = defaultdict(dict)
+    for node, items in evidence.items():
+        for item in items:
+            by_job[item.job][node] = item
+    deletions.extend(collectable(
+        finished, evidence=by_job, inventories=observed, desired=wanted, now=now, settings=settings
+    ))
+
+    tally = Tally(fleet, desired)
+    work, attempts, deferred = _classify(
+        desired, node_list, statuses, in_flight, tally,
+        suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
+    )
+    created = cut_jobs(
+        work, attempts=attempts, api_version=job_api_version, revision=revision,
+        taken={job.name for job, _, _ in readings},
+    )
+    deletions.sort()
+    tally.jobs(created, deletions)
+    groups = tally.groups()
+    return Plan(
+        revision=revision,
+        job_api_version=job_api_version,
+        create=tuple(created),
+        delete=tuple(deletions),
+        deferred=tuple(sorted(deferred)),
+        inventory_updates=tuple(updates),
+        groups=groups,
+        summary=tally.summary(len(desired.nodes), len(deferred), len(created), len(deletions)),
+        group_total=len(fleet.groups),
+        warnings=desired.warnings,
+    )
+
+
+def _read_jobs(
+    jobs: Iterable[JobFacts],
+) -> tuple[list[tuple[JobFacts, JobReading, bool]], list[ManagedJob]]:
+    readings: list[tuple[JobFacts, JobReading, bool]] = []
+    live: list[ManagedJob] = []
+    for job in sorted(jobs, key=lambda j: (job_created(j), j.name)):
+        reading = read_job(job)
+        managed = job.metadata.labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+        readings.append((job, reading, managed))
+        if managed and job.metadata.deletion_timestamp is None:
+            live.append(ManagedJob(job, reading))
+    return readings, live
+
+
+def _record(
+    evidence: Mapping[str, list[JobEvidence]],
+    observed: Mapping[str, InventoryFacts],
+    wanted: Mapping[str, frozenset[str]],
+    nodes: list[NodeFacts],
+    *,
+    now: datetime,
+    settings: PlannerSettings,
+) -> tuple[dict[str, InventoryStatus], list[InventoryUpdate]]:
+    """New inventory statuses (node -> status) and the updates that differ from what is observed."""
+    reported = {n.name: n.images for n in nodes}
+    retry = settings.retry
+    statuses: dict[str, InventoryStatus] = {}
+    updates: list[InventoryUpdate] = []
+    empty: frozenset[str] = frozenset()
+    for node in sorted(set(evidence) | set(observed)):
+        inventory = observed.get(node)
+        status = next_status(
+            inventory.status if inventory else None, evidence.get(node, ()),
+            desired=wanted.get(node, empty), reported=reported.get(node, empty),
+            now=now, retry=retry,
+        )
+        statuses[node] = status
+        update = inventory_update(node, inventory, status)
+        if update is not None:
+            updates.append(update)
+    return statuses, updates
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Per signature: the images of active (not suspended) groups, split by job key."""
+
+    active: frozenset[str]
+    keys: tuple[tuple[JobKey, frozenset[str]], ...]
+
+
+def _shape(desire: NodeDesire, suspended: Mapping[str, bool]) -> _Shape:
+    buckets: dict[JobKey, set[str]] = defaultdict(set)
+    for image, item in desire.images.items():
+        if not suspended.get(item.group, False):
+            buckets[(item.group, item.secret or "", item.policy)].add(image)
+    keys = tuple((key, frozenset(images)) for key, images in buckets.items())
+    return _Shape(active=frozenset().union(*(images for _, images in keys)), keys=keys)
+
+
+def _classify(
+    desired: DesiredState,
+    nodes: list[NodeFacts],
+    statuses: Mapping[str, InventoryStatus],
+    in_flight: Mapping[str, set[str]],
+    tally: Tally,
+    *,
+    suspended: Mapping[str, bool],
+    now: datetime,
+    settings: PlannerSettings,
+) -> tuple[dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]],
+           dict[str, dict[str, int]], list[Deferral]]:
+    """Classify every desired pair (counted in `tally`) and gather the plannable ones as
+    jobs.Work, with attempts (node -> image -> failed attempts) and deferrals."""
+    cap = settings.image_cap if settings.image_cap is not None else infer_image_cap(nodes)
+    limit = settings.attempt_limit
+    by_name = {n.name: n for n in nodes}
+    work: dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]] = defaultdict(
+        lambda: defaultdict(list))
+    attempts: dict[str, dict[str, int]] = {}
+    deferred: list[Deferral] = []
+    shapes: dict[tuple[str, ...], _Shape] = {}
+    nothing: frozenset[str] = frozenset()
+    for name, desire in desired.nodes.items():
+        node = by_name[name]
+        status = statuses.get(name)
+        present = node.images
+        if status is not None and status.images:
+            present = present | {i.image for i in status.images}
+        absent = desire.image_set - present
+        if not absent:
+            tally.all_present(desire)
+            continue
+        flying = absent & frozenset(in_flight[name]) if name in in_flight else nothing
+        backing: set[str] = set()
+        failed: set[str] = set()
+        if status is not None and status.failures:
+            for record in status.failures:
+                if record.image not in absent or record.image in flying:
+                    continue
+                attempts.setdefault(name, {})[record.image] = record.attempts
+                if record.attempts >= limit:
+                    failed.add(record.image)
+                elif now < parse_time(record.retry_after):
+                    backing.add(record.image)
+        todo = absent - flying - backing - failed
+        tally.node(desire, absent=absent, flying=flying, backing=backing, failed=failed,
+                   todo=todo, truncated=list_truncated(node, cap))
+        shape = shapes.get(desire.groups)
+        if shape is None:
+            shape = shapes[desire.groups] = _shape(desire, suspended)
+        plannable = todo & shape.active
+        if not plannable:
+            continue
+        if not node.ready:
+            # Deferred, not targeted: KubeEdge counts NotReady nodes as failed (burning the
+            # failure budget) and v1alpha2 may wedge waiting for them (kubeedge#7049).
+            deferred.append(Deferral(name, NOT_READY.format(n=len(plannable))))
+            tally.deferred(desire, plannable)
+            continue
+        blocked = flying | backing | failed
+        for key, key_images in shape.keys:
+            missing = plannable & key_images if len(shape.keys) > 1 else plannable
+            if missing:
+                allowed = key_images - blocked if blocked else key_images
+                work[key][allowed].append((missing, name))
+    return work, attempts, deferred
