@@ -1,4 +1,4 @@
-"""CONTRACT (to be implemented): the embedded cluster's object store.
+"""The embedded cluster's object store.
 
 The API server emulator (`reconciler/sim/server.py`) serves this store over HTTP, and the
 simulated KubeEdge (task manager, edge nodes, NodeGroup controller) reads and writes it
@@ -6,50 +6,48 @@ in-process through the same methods, so both see one consistent history of resou
 and watch events.
 
 Conventions:
-- Objects are plain JSON-shaped dicts. What a method returns is the caller's to keep (a copy
-  or an immutable snapshot); what a caller passes in is never kept by reference.
+- Objects are plain JSON-shaped dicts. What a method returns is the caller's to keep (a fresh
+  dict parsed from the stored bytes); what a caller passes in is never kept by reference.
 - `group` is "" for the core API. Resources are addressed by (group, plural); multi-version
-  CRDs are stored once (at their storage version) and `apiVersion` is rewritten on read to the
-  version asked for (CRD conversion strategy None).
+  CRDs are stored once and `apiVersion` is rewritten on read to the version asked for (CRD
+  conversion strategy None). `version=None` means the storage version.
 - `namespace` is None for cluster-scoped resources.
-- Every write bumps one global resourceVersion counter and emits one watch event.
+- Every write bumps one global resourceVersion counter and emits one watch event; a write that
+  changes nothing (an update equal to the stored object) is a no-op, as in Kubernetes.
 - Errors are raised as `ApiError` carrying the HTTP code and the Kubernetes `reason`.
+- Objects are held as immutable serialized bytes (`records.Record`); the `*_bytes` methods hand
+  those to the HTTP server without parsing.
+
+Approximations: a continued list pages through the *current* objects after the last key (not
+an MVCC snapshot); the token expires (410) once its list version leaves the event history.
+Watches with a label selector do not synthesise DELETED when an object stops matching.
 """
 
 from __future__ import annotations
 
+import bisect
+import builtins
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import UTC, datetime
+from functools import partial
+from typing import Literal
 
-Obj = dict[str, Any]
+import orjson
+
+from reconciler.sim.errors import ApiError, Obj, not_found
+from reconciler.sim.records import Record, decode, decode_continue, encode_continue, object_key, render
+from reconciler.sim.records import type_prefix as _type_prefix
+from reconciler.sim.selectors import parse_field_selector, parse_label_selector
+from reconciler.sim.watching import EventLog, LoggedEvent, TableKey, WatchFilter
+from reconciler.sim.writes import WriteOps
+
+__all__ = ["ApiError", "EventType", "Obj", "PatchType", "ResourceType", "Store", "WatchEvent"]
+
 EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
-PatchType = Literal["merge", "json", "strategic"]
-
-
-class ApiError(Exception):
-    """A Kubernetes API error: NotFound 404, AlreadyExists 409, Conflict 409, Invalid 422,
-    Gone 410, BadRequest 400, MethodNotAllowed 405, TooManyRequests 429, InternalError 500."""
-
-    def __init__(self, code: int, reason: str, message: str, details: Obj | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details or {}
-
-    def status(self) -> Obj:
-        """The `Status` object the API server answers with."""
-        return {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "details": self.details,
-            "code": self.code,
-        }
+PatchType = Literal["merge", "json", "strategic", "apply"]
+Subscriber = Callable[[str, "ResourceType", Obj], None]
 
 
 @dataclass(frozen=True)
@@ -68,10 +66,21 @@ class ResourceType:
     has_status: bool = False  # a /status subresource exists
     # openAPIV3Schema per version (for CRDs: validation, pruning, Strict field validation)
     schemas: dict[str, Obj] = field(default_factory=dict)
+    # built-in types keep `status` given on create (kubelets register Nodes with status);
+    # custom resources with a status subresource drop it, as the API server does
+    keep_status_on_create: bool = False
 
     @property
     def list_kind(self) -> str:
         return self.kind + "List"
+
+    @property
+    def is_custom(self) -> bool:
+        """Defined by a CRD (has a schema): strict validation, no strategic merge patch."""
+        return bool(self.schemas)
+
+    def api_version(self, version: str) -> str:
+        return f"{self.group}/{version}" if self.group else version
 
 
 @dataclass(frozen=True)
@@ -80,74 +89,286 @@ class WatchEvent:
     object: Obj  # for BOOKMARK: only metadata.resourceVersion is meaningful
 
 
-class Store:
-    """Thread-safe in-memory object store (see the module docstring for conventions)."""
+class Table:
+    """The objects of one resource type, with a lazily rebuilt sorted key list for paging."""
+
+    def __init__(self, rt: ResourceType) -> None:
+        self.rt = rt
+        self.records: dict[str, Record] = {}
+        self._sorted: list[str] | None = []
+
+    def put(self, record: Record) -> None:
+        if record.key not in self.records:
+            self._sorted = None
+        self.records[record.key] = record
+
+    def remove(self, key: str) -> None:
+        del self.records[key]
+        self._sorted = None
+
+    def sorted_keys(self) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(self.records)
+        return self._sorted
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store(WriteOps):
+    """Thread-safe in-memory object store (see the module docstring for conventions).
+
+    `now` is the clock for creationTimestamp/deletionTimestamp; `history` bounds the event
+    history watches resume from; `seed` makes uids reproducible; `bookmark_interval` is how long
+    a watch with bookmarks stays idle before it gets a BOOKMARK."""
+
+    def __init__(self, *, now: Callable[[], datetime] = _utc_now, history: int = 10_000,
+                 seed: int | None = None, bookmark_interval: float = 5.0) -> None:
+        super().__init__(now=now, seed=seed)
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self._log = EventLog(self._cond, history)
+        self._tables: dict[TableKey, Table] = {}
+        self._prefixes: dict[tuple[str, str, str], bytes] = {}
+        self._subscribers: list[Subscriber] = []
+        self.bookmark_interval = bookmark_interval
+
+    # ----- resource types -----
 
     def register(self, rt: ResourceType) -> None:
-        """Serve a resource type (CRD creation calls this; re-registering replaces it)."""
-        raise NotImplementedError
+        """Serve a resource type (CRD creation calls this; re-registering replaces it and keeps
+        the objects)."""
+        with self._lock:
+            key = (rt.group, rt.plural)
+            table = self._tables.get(key)
+            if table is None:
+                self._tables[key] = Table(rt)
+            else:
+                table.rt = rt
+            self._prefixes = {k: v for k, v in self._prefixes.items() if k[:2] != key}
+
+    def unregister(self, group: str, plural: str) -> None:
+        """Stop serving a type and drop its objects (CRD deletion). Unknown types are ignored."""
+        with self._lock:
+            self._tables.pop((group, plural), None)
 
     def resource(self, group: str, plural: str) -> ResourceType:
         """The registered type, or ApiError 404."""
-        raise NotImplementedError
+        return self._table(group, plural).rt
 
     def resources(self) -> list[ResourceType]:
-        raise NotImplementedError
+        """Every served type, in registration order."""
+        with self._lock:
+            return [t.rt for t in self._tables.values()]
 
-    def create(self, group: str, plural: str, obj: Obj, *, namespace: str | None = None,
-               version: str | None = None, dry_run: bool = False,
-               field_validation: str = "Ignore") -> Obj:
-        """Create; sets uid, creationTimestamp, resourceVersion, generation=1; honours
-        metadata.generateName. 409 AlreadyExists, 422 Invalid."""
-        raise NotImplementedError
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """In-process notification after every committed write (type, resource, object), in
+        resourceVersion order, called under the store lock; returns an unsubscribe function.
+        Callbacks must be quick and must not write back synchronously (queue the work instead).
+        Each callback gets its own copy of the object."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    @property
+    def resource_version(self) -> str:
+        """The current global resourceVersion."""
+        with self._lock:
+            return str(self._log.current_rv)
+
+    # ----- reads -----
 
     def get(self, group: str, plural: str, name: str, *, namespace: str | None = None,
             version: str | None = None) -> Obj:
-        raise NotImplementedError
+        """The object, or ApiError 404."""
+        result: Obj = orjson.loads(self.get_bytes(group, plural, name, namespace=namespace,
+                                                  version=version))
+        return result
+
+    def get_bytes(self, group: str, plural: str, name: str, *, namespace: str | None = None,
+                  version: str | None = None) -> bytes:
+        """The object's JSON bytes at `version`, or ApiError 404."""
+        with self._lock:
+            table = self._table(group, plural)
+            prefix = self._prefix(table.rt, version)
+            record = table.records.get(object_key(name, self._ns(table.rt, namespace)))
+            if record is None:
+                raise not_found(plural, group, name)
+            return render(prefix, record)
 
     def list(self, group: str, plural: str, *, namespace: str | None = None,
              version: str | None = None, label_selector: str = "", field_selector: str = "",
-             limit: int = 0, continue_token: str | None = None) -> tuple[list[Obj], str, str | None]:
-        """(items, list resourceVersion, continue token or None)."""
-        raise NotImplementedError
+             limit: int = 0, continue_token: str | None = None,
+             ) -> tuple[builtins.list[Obj], str, str | None]:
+        """(items, list resourceVersion, continue token or None). ApiError 400 on a bad
+        selector or token, 410 Expired on a continue token older than the event history."""
+        raw, rv, token = self.list_bytes(group, plural, namespace=namespace, version=version,
+                                         label_selector=label_selector,
+                                         field_selector=field_selector, limit=limit,
+                                         continue_token=continue_token)
+        return [orjson.loads(b) for b in raw], rv, token
 
-    def update(self, group: str, plural: str, obj: Obj, *, namespace: str | None = None,
-               version: str | None = None, subresource: str | None = None,
-               dry_run: bool = False, field_validation: str = "Ignore") -> Obj:
-        """Replace. 409 Conflict when obj's resourceVersion is set and stale. On the main
-        resource status is kept from storage; on `status` only status changes. generation
-        bumps when spec changes."""
-        raise NotImplementedError
+    def list_bytes(self, group: str, plural: str, *, namespace: str | None = None,
+                   version: str | None = None, label_selector: str = "", field_selector: str = "",
+                   limit: int = 0, continue_token: str | None = None,
+                   ) -> tuple[builtins.list[bytes], str, str | None]:
+        """As `list`, with each item as JSON bytes."""
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector)
+        with self._lock:
+            table = self._table(group, plural)
+            prefix = self._prefix(table.rt, version)
+            list_rv = self._log.current_rv
+            keys = table.sorted_keys()
+            ns = self._ns(table.rt, namespace) if namespace is not None else None
+            low = bisect.bisect_left(keys, f"{ns}/") if ns is not None else 0
+            if continue_token:
+                list_rv, last_key = decode_continue(continue_token)
+                if list_rv < self._log.first_rv - 1:
+                    raise ApiError(410, "Expired", "The provided continue parameter is too old to "
+                                   "display a consistent list result. You can start a new list "
+                                   "without the continue parameter.")
+                low = max(low, bisect.bisect_right(keys, last_key))
+            items: builtins.list[Record] = []
+            token: str | None = None
+            records = table.records
+            for i in range(low, len(keys)):
+                record = records[keys[i]]
+                if ns is not None and record.namespace != ns:
+                    break
+                if labels is not None and not labels(record.labels):
+                    continue
+                if fields is not None and not fields(record.name, record.namespace,
+                                                         partial(decode, record)):
+                    continue
+                if limit > 0 and len(items) == limit:
+                    token = encode_continue(list_rv, items[-1].key)
+                    break
+                items.append(record)
+            return [render(prefix, r) for r in items], str(list_rv), token
 
-    def patch(self, group: str, plural: str, name: str, patch: Any, patch_type: PatchType, *,
-              namespace: str | None = None, version: str | None = None,
-              subresource: str | None = None, dry_run: bool = False,
-              field_validation: str = "Ignore") -> Obj:
-        raise NotImplementedError
-
-    def mutate(self, group: str, plural: str, name: str, fn: Callable[[Obj], None], *,
-               namespace: str | None = None, subresource: str | None = None) -> Obj:
-        """In-process read-modify-write under the store lock (for the simulated controllers):
-        `fn` edits a private copy in place; the result is stored as an update would be."""
-        raise NotImplementedError
-
-    def delete(self, group: str, plural: str, name: str, *, namespace: str | None = None,
-               version: str | None = None, dry_run: bool = False) -> Obj:
-        """With finalizers: sets deletionTimestamp and returns the object (removal happens
-        when the last finalizer is removed). Without: removes it and emits DELETED."""
-        raise NotImplementedError
+    # ----- watch -----
 
     def watch(self, group: str, plural: str, *, namespace: str | None = None,
               version: str | None = None, resource_version: str | None = None,
               label_selector: str = "", field_selector: str = "",
-              bookmarks: bool = False) -> Iterator[WatchEvent]:
-        """Events after resource_version (410 Gone if older than the bounded history). Without
-        a resource_version: synthetic ADDED for every current object first. The iterator ends
-        when closed (`.close()`)."""
-        raise NotImplementedError
+              bookmarks: bool = False, timeout: float | None = None,
+              stop: threading.Event | None = None) -> Iterator[WatchEvent]:
+        """Events after resource_version (ApiError 410 now if it is older than the bounded
+        history; raised from the iterator if the watcher later falls behind). Without a
+        resource_version (or "0"): synthetic ADDED for every current object first. The iterator
+        ends after `timeout` seconds, when `stop` is set, or when closed (`.close()`)."""
+        stream = self.watch_bytes(group, plural, namespace=namespace, version=version,
+                                  resource_version=resource_version,
+                                  label_selector=label_selector, field_selector=field_selector,
+                                  bookmarks=bookmarks, timeout=timeout, stop=stop)
 
-    def subscribe(self, callback: Callable[[str, ResourceType, Obj], None]) -> Callable[[], None]:
-        """In-process notification after every committed write (type, resource, object);
-        returns an unsubscribe function. Callbacks must be quick and must not write back
-        synchronously (queue the work instead)."""
-        raise NotImplementedError
+        def events() -> Iterator[WatchEvent]:
+            for kind, raw in stream:
+                yield WatchEvent(kind, orjson.loads(raw))  # type: ignore[arg-type]
+
+        return events()
+
+    def watch_bytes(self, group: str, plural: str, *, namespace: str | None = None,
+                    version: str | None = None, resource_version: str | None = None,
+                    label_selector: str = "", field_selector: str = "",
+                    bookmarks: bool = False, timeout: float | None = None,
+                    stop: threading.Event | None = None, send_initial_events: bool = False,
+                    ) -> Iterator[tuple[str, bytes]]:
+        """As `watch`, yielding (event type, object JSON bytes). `send_initial_events` (the
+        WatchList protocol of client-go's reflectors) sends the current objects as ADDED whatever
+        the resource_version, then a BOOKMARK annotated `k8s.io/initial-events-end: "true"`."""
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector)
+        with self._lock:
+            table = self._table(group, plural)
+            rt = table.rt
+            prefix = self._prefix(rt, version)
+            ns = self._ns(rt, namespace) if namespace is not None else None
+            flt = WatchFilter((rt.group, rt.plural), ns, labels, fields)
+            initial: builtins.list[Record] = []
+            if send_initial_events or resource_version in (None, "", "0"):
+                start = self._log.current_rv
+                initial = [r for r in table.records.values() if flt.matches(flt.table, r)]
+            else:
+                try:
+                    start = int(resource_version)  # type: ignore[arg-type]
+                except ValueError:
+                    raise ApiError(400, "BadRequest",
+                                   f"invalid resource version {resource_version!r}") from None
+                self._log.check_resume(start)
+        follow = self._log.follow(start, flt, bookmarks=bookmarks,
+                                  bookmark_interval=self.bookmark_interval, timeout=timeout,
+                                  stop=stop)
+        bookmark_prefix = _type_prefix(rt.api_version(version or rt.storage_version), rt.kind)
+
+        def events() -> Iterator[tuple[str, bytes]]:
+            for record in initial:
+                yield "ADDED", render(prefix, record)
+            if send_initial_events:
+                meta = orjson.dumps({"resourceVersion": str(start),
+                                     "annotations": {"k8s.io/initial-events-end": "true"}})
+                yield "BOOKMARK", bookmark_prefix + b'"metadata":' + meta + b"}"
+            for kind, item in follow:
+                if isinstance(item, Record):
+                    yield kind, render(prefix, item)
+                else:
+                    meta = orjson.dumps({"resourceVersion": str(item)})
+                    yield kind, bookmark_prefix + b'"metadata":' + meta + b"}"
+
+        return events()
+
+    # ----- internals shared with WriteOps -----
+
+    def _table(self, group: str, plural: str) -> Table:
+        with self._lock:
+            table = self._tables.get((group, plural))
+        if table is None:
+            raise ApiError(404, "NotFound", f"the server could not find the requested resource "
+                           f"({plural}.{group or 'core'})")
+        return table
+
+    def _ns(self, rt: ResourceType, namespace: str | None) -> str | None:
+        if not rt.namespaced:
+            return None
+        if not namespace:
+            raise ApiError(400, "BadRequest", f"{rt.plural} is namespaced: a namespace is required")
+        return namespace
+
+    def _prefix(self, rt: ResourceType, version: str | None) -> bytes:
+        v = version or rt.storage_version
+        key = (rt.group, rt.plural, v)
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            if v not in rt.versions:
+                raise ApiError(404, "NotFound", f"the server could not find the requested resource "
+                               f"({rt.plural}.{v}.{rt.group or 'core'})")
+            prefix = self._prefixes[key] = _type_prefix(rt.api_version(v), rt.kind)
+        return prefix
+
+    def _commit(self, table: Table, event: str, record: Record, removed: bool = False) -> None:
+        """Store a new version (lock held): bump nothing here; `record.rv` is the new rv."""
+        if removed:
+            table.remove(record.key)
+        else:
+            table.put(record)
+        self._log.append(LoggedEvent(record.rv, event, (table.rt.group, table.rt.plural), record))
+        if self._subscribers:
+            prefix = self._prefix(table.rt, None)
+            for callback in list(self._subscribers):
+                callback(event, table.rt, orjson.loads(render(prefix, record)))
+
+    def _next_rv(self) -> int:
+        return self._log.current_rv + 1
+
+    def _namespace_exists(self, namespace: str) -> bool:
+        table = self._tables.get(("", "namespaces"))
+        return table is None or namespace in table.records
+
