@@ -4,6 +4,7 @@ namespaces and the pre-installed KubeEdge CRDs (reconciler/sim/crds/)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -138,6 +139,20 @@ def install_crd_support(store: Store, now: Callable[[], datetime]) -> None:
     store.add_hooks(CRD_GROUP, "customresourcedefinitions", prepare=prepare, after=after)
 
 
+def install_secret_support(store: Store) -> None:
+    """Fold a Secret's write-only `stringData` into base64 `data`, as the API server does."""
+
+    def prepare(new: Obj, old: Obj | None) -> None:
+        string_data = new.pop("stringData", None) or {}
+        if string_data:
+            data = dict(new.get("data") or {})
+            for key, value in string_data.items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
+            new["data"] = data
+
+    store.add_hooks("", "secrets", prepare=prepare)
+
+
 def new_store(kubeedge: str = "1.21", *, now: Callable[[], datetime] | None = None,
               history: int = 10_000, seed: int | None = None,
               bookmark_interval: float = 5.0) -> Store:
@@ -151,6 +166,7 @@ def new_store(kubeedge: str = "1.21", *, now: Callable[[], datetime] | None = No
     for rt in CORE_TYPES:
         store.register(rt)
     install_crd_support(store, store.now)
+    install_secret_support(store)
     for ns in PRECREATED_NAMESPACES:
         store.create("", "namespaces", {"metadata": {"name": ns}, "status": {"phase": "Active"}})
     for file_name in files:

@@ -154,3 +154,11 @@ def test_watch_sees_writes_made_while_it_waits(core: client.CoreV1Api, store: St
         break
     else:
         pytest.fail("the watch ended without the ADDED event")
+
+
+def test_secret_string_data_is_stored_as_base64_data(core: client.CoreV1Api) -> None:
+    body = client.V1Secret(metadata=client.V1ObjectMeta(name="reg"), string_data={"token": "abc"})
+    core.create_namespaced_secret("default", body)
+    stored = core.read_namespaced_secret("reg", "default")
+    assert stored.data == {"token": "YWJj"}
+    assert stored.string_data is None
