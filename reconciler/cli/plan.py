@@ -1,0 +1,149 @@
+"""`edgefleet plan`: what a revision would change on a cluster (live or from snapshots).
+
+Exit codes follow `terraform plan -detailed-exitcode`: 0 nothing to do, 2 changes planned,
+1 error (one line on stderr naming the file:line or the object).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.app import app
+from reconciler.cli.fleet_source import FleetSource, open_fleet_source
+from reconciler.cli.messages import fail, print_diagnostics
+from reconciler.cycle import utc_now
+from reconciler.kube.errors import KubeError
+from reconciler.kube.observing import ClusterFacts, from_snapshots, observe
+from reconciler.kube.session import Session
+from reconciler.manifests import load_fleet
+from reconciler.manifests.fleet import Fleet
+from reconciler.planner import EmptyDesiredState, Plan, PlannerSettings, plan
+from reconciler.planner.changes import diff_fleets
+from reconciler.report import render_plan
+from reconciler.source import SourceError
+
+EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class OutputFormat(StrEnum):
+    markdown = "markdown"
+    json = "json"
+    yaml = "yaml"
+
+
+RepoOption = Annotated[str, typer.Option(
+    "--repo", help="Fleet repository: a directory (git or not) or a git URL.")]
+RevOption = Annotated[str | None, typer.Option("--rev", help="Revision to read (default HEAD).")]
+PathOption = Annotated[str | None, typer.Option(
+    "--path", help="Fleet directory in the repository (default: root).")]
+KubeconfigOption = Annotated[Path | None, typer.Option(
+    "--kubeconfig", help="kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config).")]
+ContextOption = Annotated[str | None, typer.Option("--context", help="kubeconfig context.")]
+BaseOption = Annotated[str | None, typer.Option(
+    "--base", help="Also show what the change from this revision (e.g. main) does per group.")]
+NodesOption = Annotated[Path | None, typer.Option("--nodes", help="Snapshot: `kubectl get nodes -o json`.")]
+JobsOption = Annotated[Path | None, typer.Option(
+    "--jobs", help="Snapshot: `kubectl get imageprepulljobs -o json`.")]
+InventoriesOption = Annotated[Path | None, typer.Option(
+    "--inventories", help="Snapshot: `kubectl get edgenodeinventories -o json`.")]
+JobApiOption = Annotated[str | None, typer.Option(
+    "--job-api-version",
+    help="Job dialect for snapshots (default: that of --jobs, else operations.kubeedge.io/v1alpha2).")]
+OutputOption = Annotated[OutputFormat, typer.Option(
+    "--output", "-o", help="markdown for people, json/yaml for tools.")]
+
+
+@app.command("plan", help=(
+    "Show which ImagePrePullJobs a revision would create and delete.\n\n"
+    "The cluster is read live (--kubeconfig/--context) or from snapshots (--nodes: the output "
+    "of `kubectl get nodes -o json`; --jobs: of `kubectl get imageprepulljobs -o json`; "
+    "--inventories: of `kubectl get edgenodeinventories -o json`), so a plan can run in CI "
+    "without credentials.\n\n"
+    "Exit codes: 0 nothing to do, 2 changes planned, 1 error."
+))
+def plan_command(
+    repo: RepoOption,
+    rev: RevOption = None,
+    path: PathOption = None,
+    base: BaseOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    nodes: NodesOption = None,
+    jobs: JobsOption = None,
+    inventories: InventoriesOption = None,
+    job_api_version: JobApiOption = None,
+    output: OutputOption = OutputFormat.markdown,
+) -> None:
+    if nodes is None and (jobs is not None or inventories is not None):
+        fail("--jobs and --inventories need --nodes (or read the cluster with --kubeconfig)")
+    if nodes is not None and (kubeconfig is not None or context is not None):
+        fail("use either snapshots (--nodes ...) or a cluster (--kubeconfig/--context), not both")
+    try:
+        source = open_fleet_source(repo, path)
+        files = source.read(rev)
+        fleet = _load(files.files)
+        facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
+                 else _observe_live(kubeconfig, context))
+        the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=utc_now(),
+                        revision=files.revision, job_api_version=facts.job_api_version,
+                        settings=PlannerSettings())
+        if base is not None:
+            the_plan = _with_changes(the_plan, source, base, fleet, facts)
+    except (SourceError, KubeError, EmptyDesiredState) as error:
+        fail(str(error))
+    typer.echo(render_plan(the_plan.to_dict(), output.value))
+    raise typer.Exit(EXIT_CHANGES if the_plan.has_changes else EXIT_NO_CHANGES)
+
+
+def _load(files: dict[str, bytes]) -> Fleet:
+    loaded = load_fleet(files)
+    print_diagnostics(loaded.warnings, "warning")
+    if loaded.errors or loaded.fleet is None:
+        print_diagnostics(loaded.errors, "error")
+        raise typer.Exit(EXIT_ERROR)
+    return loaded.fleet
+
+
+def _read_snapshot(file: Path | None, option: str) -> bytes | None:
+    if file is None:
+        return None
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        fail(f"{option} {file}: {error.strerror or error}")
+
+
+def _from_snapshot_files(nodes: Path, jobs: Path | None, inventories: Path | None,
+                         job_api_version: str | None) -> ClusterFacts:
+    node_bytes = _read_snapshot(nodes, "--nodes")
+    assert node_bytes is not None
+    job_bytes, inventory_bytes = _read_snapshot(jobs, "--jobs"), _read_snapshot(inventories, "--inventories")
+    try:
+        return from_snapshots(node_bytes, job_bytes, inventory_bytes, job_api_version=job_api_version)
+    except ValueError as error:
+        # Name the snapshot: decode errors say `$.items[3].metadata` but not which file.
+        which = ", ".join(str(f) for f in (nodes, jobs, inventories) if f is not None)
+        fail(f"snapshot {which}: not a list as `kubectl get ... -o json` prints it: {error}")
+
+
+def _observe_live(kubeconfig: Path | None, context: str | None) -> ClusterFacts:
+    session = Session.from_kubeconfig(kubeconfig, context)
+    try:
+        return observe(session)
+    finally:
+        session.close()
+
+
+def _with_changes(the_plan: Plan, source: FleetSource, base: str, fleet: Fleet,
+                  facts: ClusterFacts) -> Plan:
+    """The plan with its `changes` section: what the change from `base` does per group, over
+    the same nodes. The base revision must load (it was good once, or it is not a base)."""
+    loaded = load_fleet(source.read(base).files)
+    if loaded.fleet is None:
+        fail(f"--base {base}: the base revision does not load: {loaded.errors[0]}")
+    return replace(the_plan, changes=diff_fleets(loaded.fleet, fleet, facts.nodes))

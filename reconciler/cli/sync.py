@@ -1,0 +1,119 @@
+"""`edgefleet sync`: one reconcile cycle against a live cluster (plan, then apply)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import Progress
+
+from reconciler.cli.app import app
+from reconciler.cli.fleet_source import open_fleet_source
+from reconciler.cli.messages import fail
+from reconciler.cli.plan import ContextOption, KubeconfigOption, PathOption, RepoOption, RevOption
+from reconciler.cycle import CycleResult, Outcome, SyncSettings, exit_code, sync_once
+from reconciler.kube.applying import Progress as ProgressCallback
+from reconciler.kube.cluster import LiveCluster
+from reconciler.kube.crds import install_crds, read_crds
+from reconciler.kube.errors import KubeError
+from reconciler.kube.session import Session
+from reconciler.source import SourceError
+
+log = logging.getLogger("edgefleet.sync")
+
+
+@app.command("sync", help=(
+    "Plan against a live cluster, then apply: create the missing ImagePrePullJobs "
+    "(fieldValidation=Strict), delete finished, obsolete and stuck ones, and record evidence in "
+    "EdgeNodeInventory objects. Each create and delete is logged with its reason.\n\n"
+    "Idempotent: a second run creates nothing. An invalid revision changes nothing. --dry-run "
+    "sends every write as a server-side dry run (dryRun=All): nothing is persisted.\n\n"
+    "Exit codes: 0 converged or progressing (jobs created or still running), 1 error (invalid "
+    "revision, cluster unreachable or busy, a write refused)."
+))
+def sync_command(
+    repo: RepoOption,
+    rev: RevOption = None,
+    path: PathOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Validate every write on the server; persist nothing.")] = False,
+    install: Annotated[bool, typer.Option(
+        "--install-crds", help="First install or update edgefleet's CRDs (deploy/crds/).")] = False,
+) -> None:
+    console = Console(stderr=True)
+    try:
+        session = Session.from_kubeconfig(kubeconfig, context)
+        source = open_fleet_source(repo, path)
+    except (KubeError, SourceError) as error:
+        fail(str(error))
+    with _logging(console), _progress(console) as progress:
+        try:
+            if install and not dry_run:
+                for name in install_crds(session, read_crds()):
+                    log.info("installed CRD %s", name)
+            result = sync_once(read_revision=lambda: source.read(rev),
+                               cluster=LiveCluster(session, progress=progress),
+                               settings=SyncSettings(dry_run=dry_run))
+        except KubeError as error:
+            fail(str(error))
+        finally:
+            session.close()
+    _summarize(result)
+    raise typer.Exit(exit_code(result.outcome))
+
+
+def _summarize(result: CycleResult) -> None:
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for error in result.errors:
+        typer.echo(error, err=True)
+    revision = result.revision[:12] if result.revision else "working tree"
+    deferred = f"; {result.plan.summary.nodes_deferred} nodes deferred" if result.plan else ""
+    line = f"{result.outcome.value} ({revision}): {result.message}{deferred}"
+    if result.outcome in (Outcome.CONVERGED, Outcome.PROGRESSING):
+        typer.echo(line)
+    else:
+        typer.echo(f"error: {line}", err=True)
+
+
+@contextmanager
+def _logging(console: Console) -> Iterator[None]:
+    """edgefleet's INFO logs (each create and delete) on stderr for the duration of the run."""
+    logger = logging.getLogger("edgefleet")
+    handler: logging.Handler
+    if console.is_terminal:
+        handler = RichHandler(console=console, show_path=False, show_time=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[ProgressCallback | None]:
+    """A progress bar of the writes, only on a terminal (logs and CI output stay plain)."""
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("applying", total=None)
+
+        def update(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield update

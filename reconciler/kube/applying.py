@@ -1,0 +1,159 @@
+"""Carry out a Plan against the API server: the only place edgefleet writes to a cluster.
+
+Order: inventory records first (evidence is safe before anything that carried it goes), then
+deletes (a stuck job goes before its replacement arrives), then creates. Every write is
+idempotent, so a crash between two writes is repaired by the next cycle, which re-reads the
+cluster: a created job is seen by its label and name (AlreadyExists is success), a deleted one
+is gone (NotFound is success). Nothing is kept in memory between cycles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from reconciler.inventory.records import InventoryUpdate
+from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL
+from reconciler.kube.errors import ApiRejected, KubeError
+from reconciler.kube.observing import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
+from reconciler.kube.session import Session
+from reconciler.planner.model import JobDeletion, Plan, PlannedJob
+
+log = logging.getLogger("edgefleet.apply")
+
+#: Progress callback: (what is being done, done so far, total).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    """What `apply_plan` did. With `dry_run`, what the server accepted to do (nothing persisted).
+
+    `conflicts` lists nodes whose inventory changed under us (written next cycle); `failure`
+    is the error that stopped the apply early, or None when every write went through.
+    """
+
+    dry_run: bool
+    created: tuple[str, ...] = ()
+    already_existed: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    already_gone: tuple[str, ...] = ()
+    inventories: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    failure: KubeError | None = None
+
+    @property
+    def writes(self) -> int:
+        """Objects changed (or, in a dry run, that would have been)."""
+        return len(self.created) + len(self.deleted) + len(self.inventories)
+
+
+class _Tally:
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+        self.lists: dict[str, list[str]] = {k: [] for k in (
+            "created", "already_existed", "deleted", "already_gone", "inventories", "conflicts")}
+
+    def add(self, kind: str, name: str, step: str) -> None:
+        self.lists[kind].append(name)
+        self.done += 1
+        if self.progress is not None:
+            self.progress(step, self.done, self.total)
+
+
+def apply_plan(session: Session, plan: Plan, *, job_api_version: str, dry_run: bool = False,
+               progress: Progress | None = None) -> ApplyReport:
+    """Write `plan` in order: inventory statuses, job deletes, job creates (fieldValidation=Strict).
+
+    Stops at the first error that is not "already done" and reports it in `failure` with what
+    was done before it. With `dry_run`, every request carries dryRun=All: the server validates
+    and admits it but persists nothing.
+    """
+    tally = _Tally(len(plan.inventory_updates) + len(plan.create) + len(plan.delete), progress)
+    dry = {"dry_run": "All"} if dry_run else {}
+    mark = " (dry run)" if dry_run else ""
+    version = job_api_version.rpartition("/")[2]
+    failure: KubeError | None = None
+    try:
+        for update in plan.inventory_updates:
+            _write_inventory(session, update, dry, tally)
+        for deletion in plan.delete:
+            _delete_job(session, deletion, version, dry, mark, tally)
+        for job in plan.create:
+            _create_job(session, job, version, dry, mark, tally)
+    except KubeError as error:
+        failure = error
+        log.error("apply stopped%s: %s", mark, error)
+    lists = {k: tuple(v) for k, v in tally.lists.items()}
+    return ApplyReport(dry_run=dry_run, failure=failure, **lists)
+
+
+def _create_job(session: Session, job: PlannedJob, version: str, dry: dict[str, str],
+                mark: str, tally: _Tally) -> None:
+    try:
+        session.call(f"create {JOB_PLURAL}/{job.name}", session.custom.create_cluster_custom_object,
+                     group=JOB_GROUP, version=version, plural=JOB_PLURAL, body=job.manifest(),
+                     field_validation="Strict", **dry)
+    except ApiRejected as error:
+        if error.code != 409:
+            raise
+        # Same name = same content (the name hashes it): an earlier run already created it.
+        log.info("job %s already exists (created by an earlier run)", job.name)
+        tally.add("already_existed", job.name, f"job {job.name} already exists")
+        return
+    retry = f", retry after {job.attempt} failed attempts" if job.attempt else ""
+    log.info("create ImagePrePullJob %s%s: group %s, %d images on %d nodes%s", job.name, mark,
+             job.group, len(job.images), len(job.node_names), retry)
+    tally.add("created", job.name, f"created {job.name}")
+
+
+def _delete_job(session: Session, deletion: JobDeletion, version: str, dry: dict[str, str],
+                mark: str, tally: _Tally) -> None:
+    try:
+        session.call(f"delete {JOB_PLURAL}/{deletion.name}",
+                     session.custom.delete_cluster_custom_object, group=JOB_GROUP,
+                     version=version, plural=JOB_PLURAL, name=deletion.name, **dry)
+    except ApiRejected as error:
+        if error.code != 404:
+            raise
+        tally.add("already_gone", deletion.name, f"job {deletion.name} already gone")
+        return
+    log.info("delete ImagePrePullJob %s%s: %s", deletion.name, mark, deletion.reason)
+    tally.add("deleted", deletion.name, f"deleted {deletion.name}")
+
+
+def _write_inventory(session: Session, update: InventoryUpdate, dry: dict[str, str],
+                     tally: _Tally) -> None:
+    """Create the node's EdgeNodeInventory if absent, then replace its status (optimistic
+    concurrency on resourceVersion: a concurrent writer wins and we re-plan next cycle)."""
+    where = dict(group=INVENTORY_GROUP, version=INVENTORY_VERSION, plural=INVENTORY_PLURAL)
+    what = f"{INVENTORY_PLURAL}/{update.node}"
+    resource_version = update.resource_version
+    if not update.exists:
+        shell = {k: v for k, v in update.manifest().items() if k != "status"}
+        try:
+            created = session.call(f"create {what}", session.custom.create_cluster_custom_object,
+                                   body=shell, field_validation="Strict", **where, **dry)
+        except ApiRejected as error:
+            if error.code != 409:
+                raise
+            tally.add("conflicts", update.node, f"inventory {update.node} appeared meanwhile")
+            return
+        if dry:
+            tally.add("inventories", update.node, f"inventory {update.node}")
+            return  # nothing was persisted, so there is no object whose status to write
+        resource_version = str(orjson.loads(created)["metadata"]["resourceVersion"])
+    body = update.manifest()
+    body["metadata"]["resourceVersion"] = resource_version
+    try:
+        session.call(f"update {what}/status", session.custom.replace_cluster_custom_object_status,
+                     name=update.node, body=body, field_validation="Strict", **where, **dry)
+    except ApiRejected as error:
+        if error.code not in (404, 409):
+            raise
+        tally.add("conflicts", update.node, f"inventory {update.node} changed meanwhile")
+        return
+    tally.add("inventories", update.node, f"inventory {update.node}")

@@ -1,0 +1,40 @@
+"""A live cluster as one cycle sees it: observe it, then apply a plan to it."""
+
+from __future__ import annotations
+
+from reconciler.kube.applying import ApplyReport, Progress, apply_plan
+from reconciler.kube.discovery import DiscoveryError
+from reconciler.kube.observing import ClusterFacts, observe
+from reconciler.kube.session import Session
+from reconciler.planner.model import Plan
+
+MISSING_INVENTORY_CRD = (
+    "the EdgeNodeInventory CRD (edgenodeinventories.edgefleet.io) is not installed, so evidence "
+    "cannot be recorded: run `edgefleet sync --install-crds` or `kubectl apply -f deploy/crds/`")
+
+
+class LiveCluster:
+    """Observe and apply through one `Session`. Remembers only what the last `observe` said
+    about the served APIs (which job dialect to write, whether inventories can be recorded)."""
+
+    def __init__(self, session: Session, *, progress: Progress | None = None) -> None:
+        self.session = session
+        self.progress = progress
+        self._facts: ClusterFacts | None = None
+
+    def observe(self) -> ClusterFacts:
+        """List nodes, jobs and inventories (see kube.observing.observe)."""
+        self._facts = observe(self.session)
+        return self._facts
+
+    def apply(self, plan: Plan, *, dry_run: bool) -> ApplyReport:
+        """Apply `plan` (see kube.applying.apply_plan) in the dialect the last observe found.
+
+        A plan that records evidence on a cluster without the EdgeNodeInventory CRD is refused
+        before any write, with a failure saying how to install it.
+        """
+        facts = self._facts if self._facts is not None else self.observe()
+        if plan.inventory_updates and not facts.inventory_served:
+            return ApplyReport(dry_run=dry_run, failure=DiscoveryError(MISSING_INVENTORY_CRD))
+        return apply_plan(self.session, plan, job_api_version=facts.job_api_version,
+                          dry_run=dry_run, progress=self.progress)
