@@ -143,7 +143,9 @@ def _with_changes(the_plan: Plan, source: FleetSource, base: str, fleet: Fleet,
                   facts: ClusterFacts) -> Plan:
     """The plan with its `changes` section: what the change from `base` does per group, over
     the same nodes. The base revision must load (it was good once, or it is not a base)."""
-    loaded = load_fleet(source.read(base).files)
+    base_files = source.read(base)
+    loaded = load_fleet(base_files.files)
     if loaded.fleet is None:
         fail(f"--base {base}: the base revision does not load: {loaded.errors[0]}")
-    return replace(the_plan, changes=diff_fleets(loaded.fleet, fleet, facts.nodes))
+    return replace(the_plan, changes=diff_fleets(loaded.fleet, fleet, facts.nodes,
+                                                 base_revision=base_files.revision))

@@ -11,6 +11,7 @@ from reconciler.inventory.evidence import (
 from reconciler.inventory.records import (
     API_VERSION,
     KIND,
+    SILENT_PREFIX,
     InventoryUpdate,
     RetryPolicy,
     evidence_recorded,
@@ -18,11 +19,13 @@ from reconciler.inventory.records import (
     inventory_update,
     next_status,
     parse_time,
+    went_silent,
 )
 
 __all__ = [
     "API_VERSION",
     "KIND",
+    "SILENT_PREFIX",
     "STUCK_REASON",
     "InventoryUpdate",
     "JobEvidence",
@@ -36,4 +39,5 @@ __all__ = [
     "list_truncated",
     "next_status",
     "parse_time",
+    "went_silent",
 ]

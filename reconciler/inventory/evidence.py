@@ -1,8 +1,10 @@
 """Evidence from ImagePrePullJobs, per node, and the image-list cap of node status.
 
 Pairs confirmed by any job count as present; failed attempts are counted only for jobs
-edgefleet manages (their pairs were desired when created, and attempts drive its backoff).
-A stuck job (kubeedge#7049) counts as finished: its silent nodes failed.
+edgefleet manages (their pairs were desired when created, and attempts drive its backoff), and
+only for nodes the edge was asked about (kubeedge.dispatch). A stuck job (kubeedge#7049) counts
+as finished: its dispatched nodes that never answered failed; its nodes still waiting for a slot
+made no attempt.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class JobEvidence:
     created: datetime
     pulled: frozenset[str]
     failed: Mapping[str, str]  # image -> reason; empty for jobs edgefleet does not manage
+    silent: bool = False  # the failure is silence after dispatch (timed out, never answered)
 
 
 def job_created(job: JobFacts) -> datetime:
@@ -49,7 +52,8 @@ def collect_evidence(
     """Group job evidence by node: node -> evidence in (creation time, job name) order.
 
     `readings` holds (job, reading, managed). Jobs named in `stuck` are read as finished: their
-    silent nodes' images count as failed with STUCK_REASON.
+    unfinished dispatched nodes' images count as failed with STUCK_REASON; their nodes never
+    dispatched count nothing (they are simply planned again).
     """
     by_node: dict[str, list[JobEvidence]] = defaultdict(list)
     for job, reading, managed in readings:
@@ -57,12 +61,13 @@ def collect_evidence(
         for node in reading.nodes:
             ev = reading.evidence[node]
             failed: Mapping[str, str] = ev.failed if managed else {}
-            if managed and job.name in stuck and not ev.finished:
+            if managed and job.name in stuck and not ev.finished and ev.dispatched:
                 failed = MappingProxyType(
                     {i: STUCK_REASON for i in reading.images if i not in ev.pulled}
                 )
             if ev.pulled or failed:
-                by_node[node].append(JobEvidence(reading.name, created, ev.pulled, failed))
+                by_node[node].append(
+                    JobEvidence(reading.name, created, ev.pulled, failed, silent=ev.silent))
     for evidence in by_node.values():
         evidence.sort(key=lambda e: (e.created, e.job))
     return dict(by_node)

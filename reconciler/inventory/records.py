@@ -27,6 +27,9 @@ from reconciler.observed.inventories import (
 API_VERSION = "edgefleet.io/v1alpha1"
 KIND = "EdgeNodeInventory"
 JOB_SOURCE_PREFIX = "job/"
+#: Starts the lastError of a failure that was silence after dispatch (a timeout, or a job stuck
+#: on the node, kubeedge#7049): such a node is a suspect and gets jobs of its own.
+SILENT_PREFIX = "no answer after dispatch: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,8 @@ def next_status(
     `desired`, and those its node status `reported`. Confirmed pairs are added once (their first
     `observedAt` is kept); failures are counted once per job (a job counts only if newer than the
     record's (lastAttempt, lastJob)); a pair confirmed by any source clears its failure; entries
-    of source `job/...` and failures for images the node no longer desires are dropped.
+    of source `job/...` and failures for images the node no longer desires are dropped. A
+    failure from silence after dispatch has its lastError prefixed with SILENT_PREFIX.
     """
     old = old or InventoryStatus()
     images: dict[str, InventoryImage] = {
@@ -119,8 +123,9 @@ def next_status(
             if record is not None and (ev.created, ev.job) <= _counted(record):
                 continue
             attempts = (record.attempts if record else 0) + 1
+            error = SILENT_PREFIX + reason if ev.silent else reason
             failures[image] = InventoryFailure(
-                image=image, attempts=attempts, last_error=reason[:1024],
+                image=image, attempts=attempts, last_error=error[:1024],
                 last_attempt=format_time(ev.created), last_job=ev.job,
                 retry_after=format_time(now + retry.delay(attempts)),
             )
@@ -131,6 +136,15 @@ def next_status(
         images=tuple(images[k] for k in sorted(images)),
         failures=tuple(failures[k] for k in sorted(failures)),
     )
+
+
+def went_silent(status: InventoryStatus) -> bool:
+    """True when the node's newest counted failure (by lastAttempt, lastJob) was silence after
+    dispatch: the node took a job and never answered, so it could wedge a shared job again."""
+    if not status.failures:
+        return False
+    newest = max(status.failures, key=_counted)
+    return newest.last_error.startswith(SILENT_PREFIX)
 
 
 def _counted(record: InventoryFailure) -> tuple[datetime, str]:

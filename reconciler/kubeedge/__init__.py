@@ -7,6 +7,7 @@ from reconciler.kubeedge.spec import (
     JobApiVersion,
     JobSpecError,
     build_job_manifest,
+    job_timeout_seconds,
 )
 from reconciler.kubeedge.status import JobPhase, JobReading, NodeEvidence, read_job
 
@@ -20,5 +21,6 @@ __all__ = [
     "JobSpecError",
     "NodeEvidence",
     "build_job_manifest",
+    "job_timeout_seconds",
     "read_job",
 ]

@@ -5,10 +5,16 @@ only apiVersion differs. Every field is emitted in its safe form (reference 4.6)
 failureTolerate, timeoutSeconds > 0 (absent panics v1alpha1 and disables the v1alpha2 timeout),
 retryTimes >= 0 (-1 reports success without pulling), concurrency >= 1, and always nodeNames,
 never labelSelector (a selector is resolved once and includes nodes that need nothing).
+
+`timeoutSeconds` in a fleet policy is per node; what a job carries depends on the dialect
+(`job_timeout_seconds`): v1alpha1 runs a timer per dispatched node per stage, v1alpha2 (1.21)
+measures a node that has no actionFlow yet from the job's creation, so a node queued behind
+the concurrency limit needs the time of every wave before it (reference 4.3, point 5).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -26,6 +32,17 @@ class JobSpecError(ValueError):
     """A job could not be built because an input violates what KubeEdge accepts."""
 
 
+def job_timeout_seconds(api_version: str, node_timeout: int, nodes: int, concurrency: int) -> int:
+    """The `timeoutSeconds` a job of `nodes` nodes carries for a per-node timeout.
+
+    v1alpha2: node_timeout x ceil(nodes / concurrency), so the last wave is not timed out
+    before it is dispatched; v1alpha1 (and anything else): node_timeout unchanged.
+    """
+    if api_version != V1ALPHA2:
+        return node_timeout
+    return node_timeout * math.ceil(max(nodes, 1) / max(concurrency, 1))
+
+
 def build_job_manifest(
     *,
     name: str,
@@ -40,7 +57,8 @@ def build_job_manifest(
     """Return a complete ImagePrePullJob object (plain dict, keys in a fixed order).
 
     `images` and `node_names` are emitted in the order given (callers pass them sorted).
-    `secret` is "namespace/name" or None (then `imageSecrets` is omitted). Raises JobSpecError
+    `secret` is "namespace/name" or None (then `imageSecrets` is omitted). The policy's
+    timeoutSeconds is per node; the emitted value is `job_timeout_seconds`. Raises JobSpecError
     for an unknown api_version, an empty image or node list, or a policy value KubeEdge would
     misread (concurrency < 1, timeoutSeconds <= 0, retryTimes < 0, failureTolerate not in 0..1).
     """
@@ -55,7 +73,8 @@ def build_job_manifest(
         "checkItems": list(policy.check_items),
         "failureTolerate": policy.failure_tolerate,
         "concurrency": policy.concurrency,
-        "timeoutSeconds": policy.timeout_seconds,
+        "timeoutSeconds": job_timeout_seconds(
+            api_version, policy.timeout_seconds, len(node_names), policy.concurrency),
         "retryTimes": policy.retry_times,
     }
     if secret:

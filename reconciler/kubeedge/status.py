@@ -5,7 +5,9 @@ Dialect is told by the fields (reference 4.6): `status.phase` is v1alpha2 (1.21+
 `imageStatus[].status == "True"`, v1alpha1 `imageStatus[].state == "Successful"`. A node or job
 that reports success without those entries confirms nothing (the v1alpha1 silent-success bugs:
 `retryTimes: 0` in 1.16.0, secret errors), and once the node or job is final, every image it did
-not confirm is read as a failed attempt.
+not confirm is read as a failed attempt, but only for a node the edge was actually asked about
+(`dispatch.py`): a node queued behind the concurrency limit that 1.21 timed out from the job's
+creation, or one refused at initialization, made no attempt.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Literal
 
+from reconciler.kubeedge.dispatch import v1alpha1_dispatched, v1alpha2_dispatched
 from reconciler.observed.jobs import ImageStatus, JobFacts
 
 JobPhase = Literal["pending", "running", "succeeded", "failed"]
@@ -34,16 +37,17 @@ _V1_FINAL_NODE_STATES = frozenset({"Successful", "Failed"})
 _SUCCESS_NODE_PHASES = frozenset({"Successful"})
 
 SILENT_SUCCESS = "reported success without a per-image status (KubeEdge silent success)"
-NO_NODE_STATUS = "the job ended without a status for this node"
 
 
 @dataclass(frozen=True, slots=True)
 class NodeEvidence:
     """What one job says about one of its nodes.
 
-    `pulled`: images confirmed present. `failed`: image -> reason, for images the node did not
-    confirm once it (or the job) was final. `finished`: the node reached a final phase, so none of
-    its images are still in flight.
+    `pulled`: images confirmed present. `failed`: image -> reason, for images a dispatched node
+    did not confirm once it (or the job) was final; empty for a node never dispatched.
+    `finished`: the node reached a final phase, so none of its images are still in flight.
+    `dispatched`: the edge was asked (as far as the status shows). `silent`: dispatched and no
+    final answer from the edge (timed out, or still waiting).
     """
 
     node: str
@@ -51,6 +55,8 @@ class NodeEvidence:
     pulled: frozenset[str]
     failed: Mapping[str, str]
     reason: str = ""
+    dispatched: bool = True
+    silent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +96,14 @@ def read_job(job: JobFacts) -> JobReading:
     nodes = tuple(dict.fromkeys(template.node_names))
     per_node: dict[str, tuple[str, str, list[ImageStatus]]] = {}  # node -> (phase, reason, images)
     dialect: Dialect
+    dispatched: Mapping[str, tuple[bool, bool]]  # node -> (dispatched, silent)
     if status.phase is not None:
         dialect = "v1alpha2"
         phase = _V2_JOB_PHASES.get(status.phase, "running")
         for entry in status.node_status:
             per_node[entry.node_name] = (entry.phase, entry.reason, entry.image_status)
         final_phases = _V2_FINAL_NODE_PHASES
+        dispatched = v1alpha2_dispatched(nodes, status.node_status, template.concurrency)
     elif status.state is not None:
         dialect = "v1alpha1"
         phase = _V1_JOB_STATES.get(status.state, "running")
@@ -103,17 +111,19 @@ def read_job(job: JobFacts) -> JobReading:
             node_state = v1.node_status
             per_node[node_state.node_name] = (node_state.state, node_state.reason, v1.image_status)
         final_phases = _V1_FINAL_NODE_STATES
+        dispatched = v1alpha1_dispatched(nodes, status.status)
     else:
         dialect, phase, final_phases = "none", "pending", frozenset()
+        dispatched = {}
     job_final = phase in ("succeeded", "failed")
     evidence: dict[str, NodeEvidence] = {}
     for node in nodes:
         node_phase, node_reason, image_statuses = per_node.get(node, ("", "", []))
         finished = job_final or node_phase in final_phases
+        asked, silent = dispatched.get(node, (False, False))
         evidence[node] = _node_evidence(
             node, images, image_statuses, finished=finished, node_phase=node_phase,
-            reason=node_reason or (status.reason if job_final and node not in per_node else ""),
-            reported=node in per_node,
+            reason=node_reason, dispatched=asked, silent=silent,
         )
     return JobReading(
         name=job.name, dialect=dialect, phase=phase, reason=status.reason, images=images,
@@ -146,7 +156,8 @@ def _node_evidence(
     finished: bool,
     node_phase: str,
     reason: str,
-    reported: bool,
+    dispatched: bool,
+    silent: bool,
 ) -> NodeEvidence:
     pulled: set[str] = set()
     failed: dict[str, str] = {}
@@ -155,10 +166,8 @@ def _node_evidence(
             pulled.add(entry.image)
         elif entry.status == "False" or entry.state == "Failed":
             failed[entry.image] = entry.reason or reason or "pull failed"
-    if finished:
-        if not reported:
-            default = reason or NO_NODE_STATUS
-        elif node_phase in _SUCCESS_NODE_PHASES:
+    if finished and dispatched:
+        if node_phase in _SUCCESS_NODE_PHASES:
             default = SILENT_SUCCESS
         else:
             default = reason or f"node ended in phase {node_phase or 'none'}"
@@ -166,8 +175,11 @@ def _node_evidence(
             if image not in pulled and image not in failed:
                 failed[image] = default
     else:
-        failed = {}  # an unfinished node may still retry (retryTimes): not an attempt yet
+        # An unfinished node may still retry (retryTimes), and one never dispatched made no
+        # attempt at all: neither counts.
+        failed = {}
     return NodeEvidence(
         node=node, finished=finished, pulled=frozenset(pulled),
         failed=MappingProxyType(dict(sorted(failed.items()))), reason=reason,
+        dispatched=dispatched, silent=silent and dispatched,
     )

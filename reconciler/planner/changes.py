@@ -34,17 +34,22 @@ class GroupChange:
 
 @dataclass(frozen=True, slots=True)
 class FleetChanges:
-    """Per-group changes, only groups that changed, sorted by name."""
+    """Per-group changes, only groups that changed, sorted by name; `base` is the base
+    revision (commit sha), or None when unknown (e.g. a plain directory)."""
 
     groups: tuple[GroupChange, ...]
+    base: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"groups": [g.to_dict() for g in self.groups]}
+        return {"base": self.base, "groups": [g.to_dict() for g in self.groups]}
 
 
-def diff_fleets(base: Fleet, head: Fleet, nodes: Iterable[NodeFacts]) -> FleetChanges:
+def diff_fleets(
+    base: Fleet, head: Fleet, nodes: Iterable[NodeFacts], *, base_revision: str | None = None
+) -> FleetChanges:
     """Compare two resolved fleets over the same nodes. Pure; `nodes` supply labels (selection)
-    and reported images (a newly desired pair the node already reports is not missing)."""
+    and reported images (a newly desired pair the node already reports is not missing);
+    `base_revision` is carried into the result as `base`."""
     node_list = list(nodes)
     before, after = desired_state(base, node_list), desired_state(head, node_list)
     reported = {n.name: n.images for n in node_list}
@@ -75,4 +80,4 @@ def diff_fleets(base: Fleet, head: Fleet, nodes: Iterable[NodeFacts]) -> FleetCh
         unchanged = base_groups.get(name) == head_groups.get(name)
         if not unchanged or change.nodes_added or change.nodes_removed:
             changes.append(change)
-    return FleetChanges(tuple(changes))
+    return FleetChanges(tuple(changes), base=base_revision)

@@ -7,6 +7,10 @@ images it desires under that key minus those in flight, backing off or failed. S
 pulls an image onto a node that does not desire it, never bypasses a backoff, and the only
 extra work is re-checking an image the node already holds (a cheap no-op: the edge asks CRI
 ImageStatus before pulling). Nodes are therefore bucketed by allowed set, then chunked.
+
+Suspects (`solo`: nodes whose last failure was silence after dispatch) get one job each: a
+silent node holds its KubeEdge slot forever (kubeedge#7049), so in a shared job it would stall
+every node queued behind it; alone, it can wedge only its own job.
 """
 
 from __future__ import annotations
@@ -60,10 +64,12 @@ def cut_jobs(
     api_version: str,
     revision: str | None,
     taken: Collection[str],
+    solo: Collection[str] = (),
 ) -> list[PlannedJob]:
     """Jobs for `work` (see Work). `attempts` (node -> image -> failed attempts) goes into the
     name hash, so the retry of a failed job gets a new name; a name in `taken` (an existing job)
-    is re-hashed with a salt. Deterministic; sorted by (group, name)."""
+    is re-hashed with a salt. Nodes in `solo` get a job of their own. Deterministic; sorted by
+    (group, name)."""
     jobs: list[PlannedJob] = []
     used = set(taken)
     order: dict[frozenset[str], tuple[str, ...]] = {}
@@ -80,8 +86,10 @@ def cut_jobs(
         buckets = work[key]
         for allowed in sorted(buckets, key=sort_key):
             entries = sorted(buckets[allowed], key=lambda e: (sort_key(e[0]), e[1]))
-            for start in range(0, len(entries), size):
-                chunk = entries[start : start + size]
+            shared = [e for e in entries if e[1] not in solo]
+            chunks = [shared[start : start + size] for start in range(0, len(shared), size)]
+            chunks.extend([e] for e in entries if e[1] in solo)
+            for chunk in chunks:
                 images = tuple(sorted(frozenset().union(*(missing for missing, _ in chunk))))
                 nodes = tuple(sorted(node for _, node in chunk))
                 attempt = max(

@@ -42,9 +42,13 @@ def stuck_reason(managed: ManagedJob, *, now: datetime, settings: PlannerSetting
     """Why an unfinished job counts as stuck, or None.
 
     A job without a phase past `pending_grace` never started (controller-manager missing, or an
-    unknown node on v1alpha1, kubeedge#5531). A running job past its deadline,
-    timeoutSeconds x ceil(nodes / concurrency) x slack + grace after creation, is wedged on a
-    silent node (kubeedge#7049: the executor slot is never freed).
+    unknown node on v1alpha1, kubeedge#5531). A running job is stuck past its deadline: the time
+    its nodes may take x slack + grace after creation, where that time is the emitted
+    timeoutSeconds on v1alpha2 (already per node x waves, kubeedge.job_timeout_seconds) and
+    timeoutSeconds x waves on v1alpha1 (its timer is per node). A running v1alpha2 job is also
+    stuck once nothing has happened in it (no status report) for one node's timeout x slack +
+    grace: every slot is held by a node that does not answer (kubeedge#7049), or CloudCore lost
+    the job, and 1.21 would otherwise time the queued nodes out only at the very end.
     """
     reading = managed.reading
     if reading.finished:
@@ -56,12 +60,19 @@ def stuck_reason(managed: ManagedJob, *, now: datetime, settings: PlannerSetting
                     "(is the KubeEdge controller-manager running?)")
         return None
     template = managed.job.template
-    timeout = template.timeout_seconds or _DEFAULT_TIMEOUT
+    emitted = template.timeout_seconds or _DEFAULT_TIMEOUT
     waves = math.ceil(max(len(reading.nodes), 1) / max(template.concurrency, 1))
-    deadline = timedelta(seconds=timeout * waves * settings.stuck_slack) + settings.stuck_grace
+    per_wave = emitted / waves if reading.dialect == "v1alpha2" else emitted
+    deadline = timedelta(seconds=per_wave * waves * settings.stuck_slack) + settings.stuck_grace
     if age > deadline:
         return (f"stuck: in progress {_minutes(age)} after creation, past its deadline of "
                 f"{_minutes(deadline)} (kubeedge#7049)")
+    if reading.dialect == "v1alpha2":
+        idle = now - max(managed.created, reading.last_report or managed.created)
+        limit = timedelta(seconds=per_wave * settings.stuck_slack) + settings.stuck_grace
+        if idle > limit:
+            return (f"stuck: no node has reported for {_minutes(idle)}, past one node's "
+                    f"{_minutes(limit)} (a silent node holds the job, kubeedge#7049)")
     return None
 
 

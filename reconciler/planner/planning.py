@@ -23,6 +23,7 @@ from reconciler.inventory import (
     list_truncated,
     next_status,
     parse_time,
+    went_silent,
 )
 from reconciler.kubeedge.status import JobReading, read_job
 from reconciler.manifests.fleet import Fleet
@@ -107,13 +108,13 @@ def plan(
     ))
 
     tally = Tally(fleet, desired)
-    work, attempts, deferred = _classify(
+    work, attempts, deferred, suspects = _classify(
         desired, node_list, statuses, in_flight, tally,
         suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
     )
     created = cut_jobs(
         work, attempts=attempts, api_version=job_api_version, revision=revision,
-        taken={job.name for job, _, _ in readings},
+        taken={job.name for job, _, _ in readings}, solo=suspects,
     )
     deletions.sort()
     tally.jobs(created, deletions)
@@ -203,9 +204,10 @@ def _classify(
     now: datetime,
     settings: PlannerSettings,
 ) -> tuple[dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]],
-           dict[str, dict[str, int]], list[Deferral]]:
+           dict[str, dict[str, int]], list[Deferral], set[str]]:
     """Classify every desired pair (counted in `tally`) and gather the plannable ones as
-    jobs.Work, with attempts (node -> image -> failed attempts) and deferrals."""
+    jobs.Work, with attempts (node -> image -> failed attempts), deferrals and suspects (nodes
+    with work whose newest failure was silence after dispatch: they get jobs of their own)."""
     cap = settings.image_cap if settings.image_cap is not None else infer_image_cap(nodes)
     limit = settings.attempt_limit
     by_name = {n.name: n for n in nodes}
@@ -213,6 +215,7 @@ def _classify(
         lambda: defaultdict(list))
     attempts: dict[str, dict[str, int]] = {}
     deferred: list[Deferral] = []
+    suspects: set[str] = set()
     shapes: dict[tuple[str, ...], _Shape] = {}
     nothing: frozenset[str] = frozenset()
     for name, desire in desired.nodes.items():
@@ -252,10 +255,12 @@ def _classify(
             deferred.append(Deferral(name, NOT_READY.format(n=len(plannable))))
             tally.deferred(desire, plannable)
             continue
+        if status is not None and went_silent(status):
+            suspects.add(name)
         blocked = flying | backing | failed
         for key, key_images in shape.keys:
             missing = plannable & key_images if len(shape.keys) > 1 else plannable
             if missing:
                 allowed = key_images - blocked if blocked else key_images
                 work[key][allowed].append((missing, name))
-    return work, attempts, deferred
+    return work, attempts, deferred, suspects

@@ -16,7 +16,8 @@ class PlannerSettings:
     - ttl_after_finished: a finished job is collected this long after its last status report,
       once its evidence is recorded; keep_newest finished jobs per group are always kept.
     - stuck_slack / stuck_grace: a running job is stuck (kubeedge#7049) past
-      created + timeoutSeconds x ceil(nodes / concurrency) x slack + grace.
+      created + node timeout x ceil(nodes / concurrency) x slack + grace, and a running
+      v1alpha2 job also once no node has reported for node timeout x slack + grace.
     - pending_grace: a job still without a phase this long after creation is stuck too
       (no KubeEdge controller-manager, or an unknown node name on v1alpha1, kubeedge#5531).
     - image_cap: kubelet's nodeStatusMaxImages: None infers it from the nodes, -1 means lists

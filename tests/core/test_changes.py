@@ -34,3 +34,10 @@ def test_tag_bump_new_group_and_removed_group() -> None:
 def test_unchanged_fleet_has_no_changes() -> None:
     same = fleet(group("line", ["nginx:1.25"], node_group="line"))
     assert diff_fleets(same, same, NODES).groups == ()
+
+
+def test_changes_name_their_base_revision() -> None:
+    base = fleet(group("line", ["nginx:1.25"], node_group="line"))
+    head = fleet(group("line", ["nginx:1.26"], node_group="line"))
+    assert diff_fleets(base, head, NODES, base_revision="c0ffee").to_dict()["base"] == "c0ffee"
+    assert diff_fleets(base, head, NODES).to_dict()["base"] is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.kubeedge import read_job
-from reconciler.kubeedge.status import NO_NODE_STATUS, SILENT_SUCCESS
+from reconciler.kubeedge.status import SILENT_SUCCESS
 
 from .conftest import job_fixture
 
@@ -19,10 +19,9 @@ BOTH = frozenset({APP, SIDE})
     [
         pytest.param("v1alpha2-completed.yaml", "v1alpha2", "succeeded",
                      {"edge-a": BOTH, "edge-b": BOTH}, {}, (), id="v1alpha2-completed"),
+        # edge-b was refused at initialization (NotReady): never asked, so no attempt.
         pytest.param("v1alpha2-partial-offline.yaml", "v1alpha2", "succeeded",
-                     {"edge-a": BOTH},
-                     {"edge-b": {APP: "the node is not ready", SIDE: "the node is not ready"}},
-                     (), id="v1alpha2-partial-offline"),
+                     {"edge-a": BOTH}, {}, (), id="v1alpha2-partial-offline"),
         pytest.param("v1alpha2-unknown-timeout.yaml", "v1alpha2", "failed",
                      {"edge-b": BOTH},
                      {"edge-a": {APP: "The node task has timed out", SIDE: "The node task has timed out"}},
@@ -33,10 +32,8 @@ BOTH = frozenset({APP, SIDE})
                      (), id="v1alpha2-pull-failed"),
         pytest.param("v1alpha2-in-progress.yaml", "v1alpha2", "running",
                      {"edge-a": BOTH}, {}, ("edge-b",), id="v1alpha2-in-progress"),
-        pytest.param("v1alpha2-init-failure.yaml", "v1alpha2", "failed", {},
-                     {n: {APP: 'failed to get node, err: nodes "edge-a" not found',
-                          SIDE: 'failed to get node, err: nodes "edge-a" not found'}
-                      for n in ("edge-a", "edge-b")},
+        # The job failed at initialization: no node was ever dispatched, none made an attempt.
+        pytest.param("v1alpha2-init-failure.yaml", "v1alpha2", "failed", {}, {},
                      (), id="v1alpha2-init-failure"),
         pytest.param("v1alpha2-uninitialized.yaml", "none", "pending", {}, {},
                      ("edge-a", "edge-b"), id="uninitialized"),
@@ -74,13 +71,15 @@ def test_status_reading(
     assert reading.silent_nodes == silent
 
 
-def test_node_missing_from_a_finished_job_counts_as_failed() -> None:
+def test_node_missing_from_a_finished_job_made_no_attempt() -> None:
     job = job_fixture("v1alpha2-completed.yaml")
     status = job.status
     trimmed = type(status)(phase=status.phase, node_status=status.node_status[:1])
     reading = read_job(type(job)(api_version=job.api_version, metadata=job.metadata, spec=job.spec,
                                  status=trimmed))
-    assert dict(reading.evidence["edge-b"].failed) == {APP: NO_NODE_STATUS, SIDE: NO_NODE_STATUS}
+    evidence = reading.evidence["edge-b"]
+    assert evidence.finished and not evidence.dispatched
+    assert dict(evidence.failed) == {} and evidence.pulled == frozenset()
 
 
 def test_last_report_is_the_newest_status_time() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.inventory import STUCK_REASON
+from reconciler.inventory import SILENT_PREFIX, STUCK_REASON
 from reconciler.kubeedge import V1ALPHA2
 from reconciler.manifests.fleet import JobPolicy
 from reconciler.observed import InventoryFacts, inventory_from_object
@@ -193,7 +193,7 @@ def test_stuck_job_is_deleted_and_its_silent_nodes_marked_failed() -> None:
         ("ef-line-stuck", "stuck: in progress 60m after creation")]
     updates = {u.node: u.status for u in result.inventory_updates}
     assert [i.image for i in updates["edge-a"].images] == [NGINX]
-    assert updates["edge-b"].failures[0].last_error == STUCK_REASON
+    assert updates["edge-b"].failures[0].last_error == SILENT_PREFIX + STUCK_REASON
     assert result.create == ()  # edge-b backs off; edge-a holds it
 
 

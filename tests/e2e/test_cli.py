@@ -219,6 +219,7 @@ def test_plan_base_shows_what_a_change_does_from_a_git_url(bed: Bed, served_repo
     assert run.exit_code == 2, run.output
     plan = orjson.loads(run.stdout)
     assert plan["revision"] == str(repo.repo.head.target)
+    assert plan["changes"]["base"] == str(base)
     (change,) = plan["changes"]["groups"]
     assert (change["name"], change["imagesAdded"], change["imagesRemoved"]) == (
         "line", [AGENT_V2], [AGENT_V1])
@@ -226,6 +227,7 @@ def test_plan_base_shows_what_a_change_does_from_a_git_url(bed: Bed, served_repo
     markdown = CliRunner().invoke(app, ["plan", "--repo", url, "--base", str(base), "--nodes", str(nodes)])
     assert markdown.exit_code == 2
     assert AGENT_V2 in markdown.stdout
+    assert f"Changes from `{str(base)[:12]}`" in markdown.stdout
 
 
 def kubectl_json(kubeconfig: Path, resource: str) -> bytes:
