@@ -20,7 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check reconciler tests bench
 	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports --config .importlinter
+	$(VENV)/bin/lint-imports .importlinter
 
 test: lint
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)

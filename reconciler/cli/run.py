@@ -1,0 +1,128 @@
+"""`edgefleet run`: the controller daemon (reconciler/controller) as a command."""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.app import app
+from reconciler.cli.messages import fail
+from reconciler.controller.daemon import Controller, ControllerSettings
+from reconciler.controller.leader import LeaderTiming
+from reconciler.controller.logs import LogFormat, configure_logging
+from reconciler.controller.webhook import read_secret
+from reconciler.kube.crds import install_crds, read_crds
+from reconciler.kube.errors import KubeError
+from reconciler.kube.session import Session
+
+log = logging.getLogger("edgefleet.run")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str, option: str) -> float:
+    """`90`, `60s`, `10m`, `1h30m`, `500ms` -> seconds (> 0). Raises typer.BadParameter."""
+    text = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise typer.BadParameter(f"{text!r} is not a duration like 60s, 10m or 1h30m", param_hint=option)
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise typer.BadParameter("must be more than 0", param_hint=option)
+    return seconds
+
+
+@app.command("run", help=(
+    "Run the controller: follow a branch of the fleet repository and keep the cluster converged "
+    "with it.\n\n"
+    "Fetches every --interval (with jitter) and on a signed push webhook (POST /hooks/git: "
+    "GitHub, GitLab or Gitea, secret from --webhook-secret-file); watches Nodes, edgefleet's "
+    "ImagePrePullJobs and EdgeNodeInventory objects; reconciles after every change that matters "
+    "(debounced) and every --resync. A revision that fails to load keeps the last good one in "
+    "force (logs, /metrics, /status say so). Only the holder of the Lease "
+    "--lease-namespace/--lease-name writes, so several replicas are safe. Serves /healthz, /readyz, "
+    "/metrics and /status on --listen.\n\n"
+    "SIGTERM or Ctrl-C: finish the write in progress, release the Lease, exit 0. Exit 1: cannot "
+    "start (kubeconfig, secret file, address in use)."
+))
+def run_command(
+    repo: Annotated[str, typer.Option("--repo", help="Fleet repository URL (or local path).")],
+    branch: Annotated[str, typer.Option("--branch", help="Branch to follow.")] = "main",
+    path: Annotated[str | None, typer.Option("--path", help="Fleet directory inside the repository.")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Git poll period, e.g. 60s.")] = "60s",
+    resync: Annotated[str, typer.Option("--resync", help="Full resync period, e.g. 10m.")] = "10m",
+    kubeconfig: Annotated[Path | None, typer.Option("--kubeconfig", help="kubeconfig file.")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context.")] = None,
+    listen: Annotated[str, typer.Option(
+        "--listen", help="HOST:PORT of the HTTP endpoints.")] = "127.0.0.1:8080",
+    webhook_secret_file: Annotated[Path | None, typer.Option(
+        "--webhook-secret-file", help="File holding the webhook secret (enables POST /hooks/git).")] = None,
+    lease_name: Annotated[str, typer.Option(
+        "--lease-name", help="Leader election Lease name.")] = "edgefleet",
+    lease_namespace: Annotated[str, typer.Option(
+        "--lease-namespace", help="Namespace of the Lease.")] = "default",
+    log_format: Annotated[str, typer.Option("--log-format", help="json or text.")] = "text",
+    install: Annotated[bool, typer.Option(
+        "--install-crds", help="First install or update edgefleet's CRDs (deploy/crds/).")] = False,
+    cache_dir: Annotated[Path | None, typer.Option(
+        "--cache-dir", help="Where the repository is cloned (default: the user cache).")] = None,
+    lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
+    renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
+    retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
+) -> None:
+    if log_format not in ("json", "text"):
+        fail(f"--log-format {log_format!r}: expected json or text")
+    fmt: LogFormat = "json" if log_format == "json" else "text"
+    configure_logging(fmt)
+    try:
+        timing = LeaderTiming(parse_duration(lease_duration, "--lease-duration"),
+                              parse_duration(renew_deadline, "--renew-deadline"),
+                              parse_duration(retry_period, "--retry-period"))
+        secret = read_secret(webhook_secret_file) if webhook_secret_file is not None else None
+        settings = ControllerSettings(
+            repo=repo, branch=branch, path=path, interval=parse_duration(interval, "--interval"),
+            resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
+            lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir)
+        session = Session.from_kubeconfig(kubeconfig, context)
+    except (ValueError, KubeError) as error:
+        fail(str(error))
+    try:
+        if install:
+            for name in install_crds(session, read_crds()):
+                log.info("installed CRD %s", name)
+        controller = Controller(settings, session)
+    except (KubeError, OSError) as error:
+        session.close()
+        fail(f"cannot start: {error}")
+    serve_until_signalled(controller)
+    session.close()
+
+
+def serve_until_signalled(controller: Controller) -> None:
+    """Start `controller`, block until SIGTERM or SIGINT, then stop it gracefully."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s: stopping after the write in progress", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        controller.start()
+        while not stop.wait(1.0):
+            pass
+    finally:
+        controller.stop(release=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
