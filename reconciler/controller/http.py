@@ -21,6 +21,9 @@ from reconciler.controller.view import ControllerState
 
 log = logging.getLogger("edgefleet.http")
 
+#: Oversized webhook bodies up to this size are read and thrown away before the 413 answer.
+DISCARD_LIMIT_BYTES = 16 << 20
+
 
 def parse_listen(listen: str) -> tuple[str, int]:
     """`host:port` (port 0: any free port) -> (host, port). Raises ValueError on bad input."""
@@ -42,6 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "edgefleet"
     sys_version = ""
+    # A client that stalls mid-request must not hold a handler thread forever.
+    timeout = 30
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -75,6 +80,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(411, "bad-request", b"Content-Length required\n")
             return
         if length < 0 or length > webhook.MAX_BODY_BYTES:
+            # Discard (never keep) a moderately oversized body so that the client, which sends
+            # it all before reading, sees the 413 instead of a broken pipe; past the cap, close.
+            self.close_connection = True
+            if length <= DISCARD_LIMIT_BYTES:
+                self._discard(length)
             self._refuse(413, "too-large", b"payload too large\n")
             return
         body = self.rfile.read(length)
@@ -92,6 +102,13 @@ class _Handler(BaseHTTPRequestHandler):
         log.info("webhook: verified %s push; fetching now", verdict.forge)
         hook.on_push(verdict.forge or "")
         self._send(202, "text/plain; charset=utf-8", b"accepted: fetching\n")
+
+    def _discard(self, length: int) -> None:
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 16))
+            if not chunk:
+                return
+            length -= len(chunk)
 
     def _refuse(self, code: int, result: str, message: bytes) -> None:
         self.server.metrics.webhooks.labels(result).inc()
