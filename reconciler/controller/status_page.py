@@ -111,8 +111,7 @@ def _revision(snapshot: ControllerSnapshot, view: CycleView | None) -> str:
         view.outcome, "bad")
     parts.append(
         f'<p>Last cycle: <span class="{css}" id="outcome">{_e(view.outcome)}</span> at '
-        f"{_e(_time(view.finished_at))} in {view.duration:.2f} s; created {view.jobs_created}, "
-        f"deleted {view.jobs_deleted} job(s). {_e(view.message)}</p>")
+        f"{_e(_time(view.finished_at))} in {view.duration:.2f} s: {_e(view.message)}</p>")
     return "".join(parts)
 
 
