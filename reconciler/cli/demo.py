@@ -142,7 +142,8 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
         controller = Controller(ControllerSettings(
             repo=repo.url, interval=10.0, resync=5.0, listen="127.0.0.1:0", webhook_secret=secret,
             cache_dir=tmp / "cache", queue=QueueTiming(debounce=0.3, max_delay=2.0),
-            sync=SyncSettings(planner=_planner())), session, now=cluster.clock.now)
+            sync=SyncSettings(planner=_planner()), clock_speed=settings.speed), session,
+            now=cluster.clock.now)
         cleanup.callback(controller.stop)
         controller.start()
         status.status_url = f"{controller.url}/status"

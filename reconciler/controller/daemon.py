@@ -66,6 +66,9 @@ class ControllerSettings:
     identity: str = field(default_factory=default_identity)
     cache_dir: Path | None = None
     sync: SyncSettings = field(default_factory=SyncSettings)
+    # Plan-clock seconds per real second: 1, except against the embedded cluster's fast clock
+    # (the demo), where a plan's "look again at" time must become a shorter real timer.
+    clock_speed: float = 1.0
 
 
 class NotLeading(KubeError):
@@ -229,7 +232,8 @@ class Controller:
         log.log(level, "reconcile %s in %.2fs: %s", result.outcome, view.duration, result.message,
                 extra={"outcome": str(result.outcome), "revision": view.revision_in_force})
         self._failures = self._failures + 1 if result.outcome is Outcome.TRANSIENT else 0
-        wake = next_wakeup(result, interval=self.settings.resync, failures=max(self._failures - 1, 0))
+        wake = next_wakeup(result, interval=self.settings.resync, failures=max(self._failures - 1, 0),
+                           clock_speed=self.settings.clock_speed)
         now = time.monotonic()
         if wake.hold:
             self.queue.hold(now + wake.hold)

@@ -3,8 +3,9 @@
 The delays are the cycle's (`cycle.outcome.wake_after`, the one place outcomes map to time);
 this module says how the work queue applies them. Waiting (429) and transient failures *hold*
 the queue: no watch event may start a cycle before the delay, or a flapping API server would be
-hammered. Progressing sets a *timer* (look again soon even if no event arrives). Converged and
-stalled set nothing: watches, the git poll and the periodic resync wake the daemon.
+hammered. Progressing sets a *timer* (look again soon even if no event arrives); so does a
+converged cycle whose plan names a time it would change (a finished job's TTL, a retry).
+Otherwise watches, the git poll and the periodic resync wake the daemon.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ class Wakeup:
     timer: float | None = None
 
 
-def next_wakeup(result: CycleResult, *, interval: float, failures: int) -> Wakeup:
-    """The wake-up after `result`; `failures` counts transient failures in a row before it."""
+def next_wakeup(result: CycleResult, *, interval: float, failures: int,
+                clock_speed: float = 1.0) -> Wakeup:
+    """The wake-up after `result`; `failures` counts transient failures in a row before it;
+    `clock_speed` converts the plan's clock into real seconds (see `wake_after`)."""
+    delay = wake_after(result, interval=interval, failures=failures, clock_speed=clock_speed)
     if result.outcome in (Outcome.WAITING, Outcome.TRANSIENT):
-        delay = wake_after(result, interval=interval, failures=failures)
         return Wakeup(hold=delay, timer=delay)
-    if result.outcome is Outcome.PROGRESSING:
-        return Wakeup(timer=wake_after(result, interval=interval, failures=failures))
+    if result.outcome is Outcome.PROGRESSING or (
+            result.outcome is Outcome.CONVERGED and delay < interval):
+        return Wakeup(timer=delay)  # a converged fleet still wakes for a due TTL or retry
     return Wakeup()

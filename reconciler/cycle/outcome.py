@@ -107,16 +107,43 @@ def exit_code(outcome: Outcome) -> int:
     return 0 if outcome in (Outcome.CONVERGED, Outcome.PROGRESSING) else 1
 
 
-def wake_after(result: CycleResult, *, interval: float, failures: int = 0) -> float:
+def wake_after(result: CycleResult, *, interval: float, failures: int = 0,
+               clock_speed: float = 1.0) -> float:
     """Seconds until the daemon's next cycle after `result`.
 
-    `interval` is the configured poll period; `failures` the number of transient failures in a
-    row before this one (backoff exponent).
+    `interval` is the configured resync period (an upper bound); `failures` the number of
+    transient failures in a row before this one (backoff exponent); `clock_speed` the plan
+    clock's seconds per real second (1 but in the embedded cluster's fast demos). While writes
+    were made or pairs are in flight, look again within PROGRESS_POLL_SECONDS; otherwise wake
+    when the plan says it would next change (a retry falls due, a TTL or a stuck deadline
+    passes): never poll a fleet whose only work is a backoff hours away.
     """
     if result.outcome is Outcome.WAITING:
         return max(result.retry_after or TRANSIENT_BASE_SECONDS, 1.0)
     if result.outcome is Outcome.TRANSIENT:
         return float(min(TRANSIENT_BASE_SECONDS * 2.0 ** min(failures, 16), TRANSIENT_CAP_SECONDS))
-    if result.outcome is Outcome.PROGRESSING:
-        return min(interval, PROGRESS_POLL_SECONDS)
-    return interval
+    delay = interval
+    revisit = revisit_in(result)
+    if revisit is not None and result.outcome in (Outcome.CONVERGED, Outcome.PROGRESSING):
+        delay = min(delay, max(revisit / max(clock_speed, 1e-9), 1.0))
+    if result.outcome is Outcome.PROGRESSING and _busy(result):
+        delay = min(delay, PROGRESS_POLL_SECONDS)
+    return delay
+
+
+def revisit_in(result: CycleResult) -> float | None:
+    """Plan-clock seconds from the end of the cycle to its plan's `revisit_at`, or None."""
+    plan = result.plan
+    if plan is None or plan.revisit_at is None or result.finished_at is None:
+        return None
+    return max((plan.revisit_at - result.finished_at).total_seconds(), 0.0)
+
+
+def _busy(result: CycleResult) -> bool:
+    """Writes were made or jobs are running: their progress is worth following closely (also
+    when the result carries no plan to tell: the safe side)."""
+    applied, plan = result.applied, result.plan
+    if plan is None:
+        return True
+    wrote = applied is not None and bool(applied.writes or applied.conflicts)
+    return wrote or bool(plan.create or plan.summary.pairs_in_flight)

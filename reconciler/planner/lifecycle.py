@@ -38,17 +38,37 @@ class ManagedJob:
         return job_created(self.job)
 
 
+def _limits(managed: ManagedJob, settings: PlannerSettings) -> tuple[timedelta, timedelta | None]:
+    """(deadline after creation, idle limit after the last report or None) of a running job.
+
+    The deadline is the time its nodes may take x slack + grace, where that time is the emitted
+    timeoutSeconds on v1alpha2 (already per node x waves, kubeedge.job_timeout_seconds) and
+    timeoutSeconds x waves on v1alpha1 (its timer is per node). The idle limit (v1alpha2 only)
+    is one node's timeout x slack + grace.
+    """
+    reading, template = managed.reading, managed.job.template
+    emitted = template.timeout_seconds or _DEFAULT_TIMEOUT
+    waves = math.ceil(max(len(reading.nodes), 1) / max(template.concurrency, 1))
+    per_wave = emitted / waves if reading.dialect == "v1alpha2" else emitted
+    deadline = timedelta(seconds=per_wave * waves * settings.stuck_slack) + settings.stuck_grace
+    if reading.dialect != "v1alpha2":
+        return deadline, None
+    return deadline, timedelta(seconds=per_wave * settings.stuck_slack) + settings.stuck_grace
+
+
+def _last_activity(managed: ManagedJob) -> datetime:
+    return max(managed.created, managed.reading.last_report or managed.created)
+
+
 def stuck_reason(managed: ManagedJob, *, now: datetime, settings: PlannerSettings) -> str | None:
     """Why an unfinished job counts as stuck, or None.
 
     A job without a phase past `pending_grace` never started (controller-manager missing, or an
-    unknown node on v1alpha1, kubeedge#5531). A running job is stuck past its deadline: the time
-    its nodes may take x slack + grace after creation, where that time is the emitted
-    timeoutSeconds on v1alpha2 (already per node x waves, kubeedge.job_timeout_seconds) and
-    timeoutSeconds x waves on v1alpha1 (its timer is per node). A running v1alpha2 job is also
-    stuck once nothing has happened in it (no status report) for one node's timeout x slack +
-    grace: every slot is held by a node that does not answer (kubeedge#7049), or CloudCore lost
-    the job, and 1.21 would otherwise time the queued nodes out only at the very end.
+    unknown node on v1alpha1, kubeedge#5531). A running job is stuck past its deadline (see
+    `_limits`). A running v1alpha2 job is also stuck once nothing has happened in it (no status
+    report) for one node's timeout x slack + grace: every slot is held by a node that does not
+    answer (kubeedge#7049), or CloudCore lost the job, and 1.21 would otherwise time the queued
+    nodes out only at the very end.
     """
     reading = managed.reading
     if reading.finished:
@@ -59,21 +79,30 @@ def stuck_reason(managed: ManagedJob, *, now: datetime, settings: PlannerSetting
             return (f"stuck: no phase {_minutes(age)} after creation "
                     "(is the KubeEdge controller-manager running?)")
         return None
-    template = managed.job.template
-    emitted = template.timeout_seconds or _DEFAULT_TIMEOUT
-    waves = math.ceil(max(len(reading.nodes), 1) / max(template.concurrency, 1))
-    per_wave = emitted / waves if reading.dialect == "v1alpha2" else emitted
-    deadline = timedelta(seconds=per_wave * waves * settings.stuck_slack) + settings.stuck_grace
+    deadline, idle_limit = _limits(managed, settings)
     if age > deadline:
         return (f"stuck: in progress {_minutes(age)} after creation, past its deadline of "
                 f"{_minutes(deadline)} (kubeedge#7049)")
-    if reading.dialect == "v1alpha2":
-        idle = now - max(managed.created, reading.last_report or managed.created)
-        limit = timedelta(seconds=per_wave * settings.stuck_slack) + settings.stuck_grace
-        if idle > limit:
+    if idle_limit is not None:
+        idle = now - _last_activity(managed)
+        if idle > idle_limit:
             return (f"stuck: no node has reported for {_minutes(idle)}, past one node's "
-                    f"{_minutes(limit)} (a silent node holds the job, kubeedge#7049)")
+                    f"{_minutes(idle_limit)} (a silent node holds the job, kubeedge#7049)")
     return None
+
+
+def due_at(managed: ManagedJob, *, settings: PlannerSettings) -> datetime:
+    """When, without any new event, a plan would first judge this job differently: a finished
+    job's TTL expiry (it may then be collected), an unfinished one's earliest stuck deadline."""
+    if managed.reading.finished:
+        return _last_activity(managed) + settings.ttl_after_finished
+    if managed.reading.phase == "pending":
+        return managed.created + settings.pending_grace
+    deadline, idle_limit = _limits(managed, settings)
+    at = managed.created + deadline
+    if idle_limit is not None:
+        at = min(at, _last_activity(managed) + idle_limit)
+    return at
 
 
 def obsolete(reading: JobReading, desired: Mapping[str, frozenset[str]]) -> bool:
@@ -104,9 +133,8 @@ def collectable(
     for group, jobs in by_group.items():
         jobs.sort(key=lambda m: (m.created, m.job.name), reverse=True)
         for managed in jobs[settings.keep_newest :]:
-            done_at = max(managed.created, managed.reading.last_report or managed.created)
-            if now - done_at < settings.ttl_after_finished:
-                continue
+            if now < due_at(managed, settings=settings):
+                continue  # TTL not passed yet
             if not evidence_recorded(
                 managed.job.name, managed.created, evidence.get(managed.job.name, {}), inventories, desired
             ):

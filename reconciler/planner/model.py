@@ -7,6 +7,7 @@ evidence fails, skip the deletes of that pass (their evidence would be lost).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from reconciler.kubeedge.spec import build_job_manifest
@@ -110,6 +111,10 @@ class Plan:
     group_total: int
     warnings: tuple[str, ...] = ()
     changes: Any = None  # FleetChanges from diff_fleets, set by the caller with --base
+    # The earliest future time at which a plan of the same inputs would differ (a retry falls
+    # due, a finished job's TTL passes, a running job reaches a stuck deadline): when the
+    # daemon must look again even if no watch event arrives. None: nothing is scheduled.
+    revisit_at: datetime | None = None
 
     @property
     def has_changes(self) -> bool:

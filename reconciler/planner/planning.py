@@ -31,7 +31,7 @@ from reconciler.observed.inventories import InventoryFacts, InventoryStatus
 from reconciler.observed.jobs import JobFacts
 from reconciler.observed.nodes import NodeFacts
 from reconciler.planner.jobs import JobKey, cut_jobs
-from reconciler.planner.lifecycle import ManagedJob, collectable, obsolete, stuck_reason
+from reconciler.planner.lifecycle import ManagedJob, collectable, due_at, obsolete, stuck_reason
 from reconciler.planner.model import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
@@ -108,15 +108,19 @@ def plan(
     ))
 
     tally = Tally(fleet, desired)
-    work, attempts, deferred, suspects = _classify(
+    pairs = _classify(
         desired, node_list, statuses, in_flight, tally,
         suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
     )
+    deferred = pairs.deferred
     created = cut_jobs(
-        work, attempts=attempts, api_version=job_api_version, revision=revision,
-        taken={job.name for job, _, _ in readings}, solo=suspects,
+        pairs.work, attempts=pairs.attempts, api_version=job_api_version, revision=revision,
+        taken={job.name for job, _, _ in readings}, solo=pairs.suspects,
     )
     deletions.sort()
+    deleted = {d.name for d in deletions}
+    due = [due_at(m, settings=settings) for m in live if m.job.name not in deleted]
+    revisit = min((t for t in (*due, *pairs.retries) if t > now), default=None)
     tally.jobs(created, deletions)
     groups = tally.groups()
     return Plan(
@@ -130,6 +134,7 @@ def plan(
         summary=tally.summary(len(desired.nodes), len(deferred), len(created), len(deletions)),
         group_total=len(fleet.groups),
         warnings=desired.warnings,
+        revisit_at=revisit,
     )
 
 
@@ -193,6 +198,19 @@ def _shape(desire: NodeDesire, suspended: Mapping[str, bool]) -> _Shape:
     return _Shape(active=frozenset().union(*(images for _, images in keys)), keys=keys)
 
 
+@dataclass(frozen=True, slots=True)
+class _Classified:
+    """The plannable pairs as jobs.Work, failed attempts (node -> image -> count), deferrals,
+    suspects (nodes with work whose newest failure was silence after dispatch: they get jobs of
+    their own) and the times at which backing-off pairs fall due."""
+
+    work: dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]]
+    attempts: dict[str, dict[str, int]]
+    deferred: list[Deferral]
+    suspects: set[str]
+    retries: list[datetime]
+
+
 def _classify(
     desired: DesiredState,
     nodes: list[NodeFacts],
@@ -203,11 +221,9 @@ def _classify(
     suspended: Mapping[str, bool],
     now: datetime,
     settings: PlannerSettings,
-) -> tuple[dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]],
-           dict[str, dict[str, int]], list[Deferral], set[str]]:
-    """Classify every desired pair (counted in `tally`) and gather the plannable ones as
-    jobs.Work, with attempts (node -> image -> failed attempts), deferrals and suspects (nodes
-    with work whose newest failure was silence after dispatch: they get jobs of their own)."""
+) -> _Classified:
+    """Classify every desired pair (counted in `tally`) and gather the plannable ones (see
+    `_Classified`)."""
     cap = settings.image_cap if settings.image_cap is not None else infer_image_cap(nodes)
     limit = settings.attempt_limit
     by_name = {n.name: n for n in nodes}
@@ -216,6 +232,7 @@ def _classify(
     attempts: dict[str, dict[str, int]] = {}
     deferred: list[Deferral] = []
     suspects: set[str] = set()
+    retries: list[datetime] = []
     shapes: dict[tuple[str, ...], _Shape] = {}
     nothing: frozenset[str] = frozenset()
     for name, desire in desired.nodes.items():
@@ -238,8 +255,9 @@ def _classify(
                 attempts.setdefault(name, {})[record.image] = record.attempts
                 if record.attempts >= limit:
                     failed.add(record.image)
-                elif now < parse_time(record.retry_after):
+                elif now < (retry_at := parse_time(record.retry_after)):
                     backing.add(record.image)
+                    retries.append(retry_at)
         todo = absent - flying - backing - failed
         tally.node(desire, absent=absent, flying=flying, backing=backing, failed=failed,
                    todo=todo, truncated=list_truncated(node, cap))
@@ -263,4 +281,4 @@ def _classify(
             if missing:
                 allowed = key_images - blocked if blocked else key_images
                 work[key][allowed].append((missing, name))
-    return work, attempts, deferred, suspects
+    return _Classified(work, attempts, deferred, suspects, retries)

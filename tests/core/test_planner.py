@@ -311,3 +311,40 @@ def test_name_collision_with_an_existing_job_gets_a_new_name() -> None:
     again = run(nodes=[line_node("edge-a")], jobs=[done],
                 settings=PlannerSettings(backoff_base=timedelta(0)))
     assert again.create and again.create[0].name != name
+
+
+WITH_MQTT = group("line", ["nginx:1.25", "redis:7", "eclipse-mosquitto:2.0.18"], node_group="line")
+_BACKING = inventory("edge-a", failures=(_failure(1, "2025-07-01T12:05:00Z"),))
+_RUNNING = job_object("ef-line-run", [NGINX], ["edge-a"], created="2025-07-01T11:50:00Z",
+                      status=v2_status("InProgress", {"edge-a": ("InProgress", {})}))
+
+
+@pytest.mark.parametrize(
+    ("jobs", "inventories", "expected"),
+    [
+        pytest.param([], [inventory("edge-a", (NGINX, MQTT))], None, id="converged-nothing-scheduled"),
+        pytest.param([], [_BACKING], "2025-07-01T12:05:00", id="a-retry-falls-due"),
+        pytest.param([], [inventory("edge-a", failures=(_failure(1, "2025-07-01T11:55:00Z"),))], None,
+                     id="a-due-retry-is-planned-now-not-later"),
+        # 1 node, timeout 300, slack 2, grace 5 min: stuck 15 min after creation (11:50).
+        pytest.param([_RUNNING], [], "2025-07-01T12:05:00", id="a-running-job-reaches-its-deadline"),
+        # finished 11:30 with the newest one kept: its TTL (1 h) passes at 12:30.
+        pytest.param([_done("ef-line-done", "2025-07-01T11:00:00Z", "2025-07-01T11:30:00Z")],
+                     [inventory("edge-a", (NGINX,))], "2025-07-01T12:30:00", id="a-ttl-passes"),
+        pytest.param([_done("ef-line-done", "2025-07-01T11:00:00Z", "2025-07-01T11:30:00Z")],
+                     [inventory("edge-a", (NGINX,), (_failure(1, "2025-07-01T12:05:00Z", MQTT),))],
+                     "2025-07-01T12:05:00", id="the-earliest-wins"),
+    ],
+)
+def test_revisit_at_is_when_the_plan_would_change_without_an_event(
+        jobs: list[dict[str, Any]], inventories: list[InventoryFacts], expected: str | None) -> None:
+    result = run(the_fleet=fleet(WITH_MQTT), nodes=[line_node("edge-a", (REDIS,))], jobs=jobs,
+                 inventories=inventories)
+    got = result.revisit_at.strftime("%Y-%m-%dT%H:%M:%S") if result.revisit_at else None
+    assert got == expected
+    if expected is not None:
+        # Planning again at that moment changes something (a create or a delete).
+        later = run(the_fleet=fleet(WITH_MQTT), nodes=[line_node("edge-a", (REDIS,))], jobs=jobs,
+                    inventories=inventories,
+                    now=result.revisit_at + timedelta(seconds=1), settings=PlannerSettings(keep_newest=0))
+        assert later.create or later.delete
