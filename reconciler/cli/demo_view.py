@@ -93,7 +93,7 @@ class LiveDisplay:
 
     def __enter__(self) -> LiveDisplay:
         if self.console.is_terminal:
-            self._live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self._live = Live(console=self.console, refresh_per_second=4, transient=True)
             self._live.__enter__()
         return self
 

@@ -104,9 +104,9 @@ def _create_job(session: Session, job: PlannedJob, version: str, dry: dict[str, 
         log.info("job %s already exists (created by an earlier run)", job.name)
         tally.add("already_existed", job.name, f"job {job.name} already exists")
         return
-    retry = f", retry after {job.attempt} failed attempts" if job.attempt else ""
-    log.info("create ImagePrePullJob %s%s: group %s, %d images on %d nodes%s", job.name, mark,
-             job.group, len(job.images), len(job.node_names), retry)
+    retry = f", retry after {_count(job.attempt, 'failed attempt')}" if job.attempt else ""
+    log.info("create ImagePrePullJob %s%s: group %s, %s on %s%s", job.name, mark, job.group,
+             _count(len(job.images), "image"), _count(len(job.node_names), "node"), retry)
     tally.add("created", job.name, f"created {job.name}")
 
 
@@ -157,3 +157,8 @@ def _write_inventory(session: Session, update: InventoryUpdate, dry: dict[str, s
         tally.add("conflicts", update.node, f"inventory {update.node} changed meanwhile")
         return
     tally.add("inventories", update.node, f"inventory {update.node}")
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 image', '2 images': log lines a person reads."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
