@@ -1,20 +1,23 @@
 """Desired state: which images every edge node must hold, with secret, policy and owning group.
 
-desired(node) = union of the images of every group that selects the node (DESIGN.md 2). When two
-groups desire one image for one node with different secrets or policies, the group whose name
-sorts first wins, with a warning. Nodes without the KubeEdge edge-role label are skipped with a
-warning (KubeEdge would refuse them). Work is done once per distinct set of selecting groups (a
-"signature"), not per node, so 100,000 nodes in a few dozen groups cost a few dozen merges.
+desired(node) = union of the images of every group that selects the node (DESIGN.md 2). The
+owner of a (node, image) pair is the first group by name that desires it, active groups before
+suspended ones (a suspended group must not hold back another group's pairs); when two groups
+desire one image for one node with different secrets or policies, the owner wins, with a
+warning. Nodes without the KubeEdge edge-role label are skipped with a warning (KubeEdge would
+refuse them). Work is done once per distinct set of selecting groups (a "signature"), not per
+node, so 100,000 nodes in a few dozen groups cost a few dozen merges.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from reconciler.manifests.fleet import Fleet, JobPolicy, NodeGroupSpec, NodeSelection
+from reconciler.manifests.imageref import match_name
 from reconciler.observed.nodes import EDGE_ROLE_LABEL, NodeFacts
 
 #: KubeEdge NodeGroup membership label (reference 6.1).
@@ -32,15 +35,43 @@ class DesiredImage:
     group: str
     suspended: bool
 
+    @property
+    def pulled_with(self) -> str:
+        """What the pair is pulled with, as a fingerprint (see `pull_fingerprint`)."""
+        return pull_fingerprint(self.secret, self.policy)
+
+
+_DEFAULT_POLICY = JobPolicy()
+
+
+def pull_fingerprint(secret: str | None, policy: JobPolicy) -> str:
+    """A short readable text of the pull settings that differ from the defaults (empty for none):
+    the image secret and the policy fields that decide how a node pulls. A failure record keeps
+    it, so a manifest change that could fix the failure starts the attempts again."""
+    parts = [f"secret={secret}"] if secret else []
+    for name in ("timeout_seconds", "retry_times", "check_items"):
+        value = getattr(policy, name)
+        if value != getattr(_DEFAULT_POLICY, name):
+            text = ",".join(value) if isinstance(value, tuple) else str(value)
+            parts.append(f"{name}={text}")
+    return ";".join(parts)
+
 
 @dataclass(frozen=True, slots=True)
 class NodeDesire:
-    """What a node must hold. One instance is shared by all nodes of the same signature."""
+    """What a node must hold. One instance is shared by all nodes of the same signature.
+
+    `aliases`: (image, name) for desired images a node reports under another name (pinned by
+    tag and digest: reported as `name@digest`, see imageref.match_name); `pulled_with`: image ->
+    pull fingerprint of its owner.
+    """
 
     groups: tuple[str, ...]  # every group selecting the node, by name
     images: Mapping[str, DesiredImage]  # image -> winning desire
     image_set: frozenset[str]
     by_group: tuple[tuple[str, frozenset[str]], ...]  # owning group -> the images it owns here
+    aliases: tuple[tuple[str, str], ...] = ()
+    pulled_with: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +188,11 @@ def selector_matches(selection: NodeSelection, labels: Mapping[str, str | None])
 
 
 def _merge(groups: list[NodeGroupSpec]) -> tuple[NodeDesire, list[tuple[str, str, str]]]:
-    """Union the images of `groups` (sorted by name: the first group to claim an image owns it)."""
+    """Union the images of `groups` (sorted by name): the first active group to claim an image
+    owns it, else the first suspended one."""
     images: dict[str, DesiredImage] = {}
     conflicts: list[tuple[str, str, str]] = []
-    for group in groups:
+    for group in sorted(groups, key=lambda g: g.suspend):  # stable: by name within each kind
         for item in group.images:
             current = images.get(item.image)
             if current is None:
@@ -177,6 +209,8 @@ def _merge(groups: list[NodeGroupSpec]) -> tuple[NodeDesire, list[tuple[str, str
         images=MappingProxyType(dict(sorted(images.items()))),
         image_set=frozenset(images),
         by_group=tuple((g, frozenset(owned[g])) for g in sorted(owned)),
+        aliases=tuple((i, match_name(i)) for i in sorted(images) if match_name(i) != i),
+        pulled_with=MappingProxyType({i: d.pulled_with for i, d in sorted(images.items())}),
     )
     return desire, conflicts
 
@@ -194,9 +228,10 @@ def _warnings(
             f"skipped: {_sample(sorted(names))}"
         )
     for (image, winner, loser), count in conflicts.items():
+        why = "first by name" if winner < loser else f"{loser} is suspended"
         out.append(
             f"image {image}: groups {winner} and {loser} desire it with different secrets or "
-            f"policies on {count} node(s); {winner} wins (first by name)"
+            f"policies on {count} node(s); {winner} wins ({why})"
         )
     for group in groups:
         if group.selection.kind == "names":

@@ -3,6 +3,7 @@
 from reconciler.inventory.evidence import (
     STUCK_REASON,
     JobEvidence,
+    align_evidence,
     collect_evidence,
     infer_image_cap,
     job_created,
@@ -30,6 +31,7 @@ __all__ = [
     "InventoryUpdate",
     "JobEvidence",
     "RetryPolicy",
+    "align_evidence",
     "collect_evidence",
     "evidence_recorded",
     "format_time",

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from reconciler.inventory.evidence import EPOCH, JobEvidence
+from reconciler.manifests.imageref import match_name
 from reconciler.observed.inventories import (
     InventoryFacts,
     InventoryFailure,
@@ -95,47 +96,91 @@ def next_status(
     reported: frozenset[str],
     now: datetime,
     retry: RetryPolicy,
+    pulled_with: Mapping[str, str] | None = None,
 ) -> InventoryStatus:
     """The status a node's EdgeNodeInventory should have now.
 
     Reads the observed status `old`, job `evidence` in (created, job) order, the images the node
-    `desired`, and those its node status `reported`. Confirmed pairs are added once (their first
-    `observedAt` is kept); failures are counted once per job (a job counts only if newer than the
-    record's (lastAttempt, lastJob)); a pair confirmed by any source clears its failure; entries
-    of source `job/...` and failures for images the node no longer desires are dropped. A
-    failure from silence after dispatch has its lastError prefixed with SILENT_PREFIX.
+    `desired` (with what each is pulled with, `pulled_with`: image -> fingerprint; None keeps the
+    recorded ones), and those its node status `reported`. Confirmed pairs are added once (their
+    first `observedAt` is kept). A job is read once per pair (only if newer than the record's
+    (lastAttempt, lastJob)): a failure counts an attempt, a refusal only backs off, a pair the
+    job never asked about only remembers the job. Backoff runs from the job's last report. A
+    pair present by any source, or no longer desired, keeps its record as a marker with 0
+    attempts (so old jobs are not counted again); so does a pair whose `pulled_with` changed.
+    Entries of source `job/...` for images the node no longer desires are dropped. A failure
+    from silence after dispatch has its lastError prefixed with SILENT_PREFIX.
     """
     old = old or InventoryStatus()
     images: dict[str, InventoryImage] = {
         i.image: i for i in old.images
         if i.image in desired or not i.source.startswith(JOB_SOURCE_PREFIX)
     }
-    failures: dict[str, InventoryFailure] = {f.image: f for f in old.failures if f.image in desired}
+    failures: dict[str, InventoryFailure] = {}
+    for observed in old.failures:
+        record = observed
+        if record.image not in desired:
+            record = _cleared(record)
+        elif pulled_with is not None and record.pulled_with != pulled_with.get(record.image, ""):
+            # The manifest changed what the pair is pulled with: its attempts start again.
+            # (lastError stays: whether the node went silent is about the node, not the manifest.)
+            record = msgspec.structs.replace(
+                record, attempts=0, retry_after="", pulled_with=pulled_with.get(record.image, ""))
+        if record.last_job or record.attempts:
+            failures[record.image] = record
     stamp = format_time(now)
     for ev in evidence:
         for image in sorted(ev.pulled):
             if image in desired and image not in images:
                 images[image] = InventoryImage(image, JOB_SOURCE_PREFIX + ev.job, stamp)
-        for image, reason in ev.failed.items():
-            if image not in desired:
+        ended = min(ev.ended or now, now)
+        for image, reason in (*ev.failed.items(), *ev.refused.items()):
+            known = failures.get(image)
+            if image not in desired or not _newer(ev, known):
                 continue
-            record = failures.get(image)
-            if record is not None and (ev.created, ev.job) <= _counted(record):
-                continue
-            attempts = (record.attempts if record else 0) + 1
-            error = SILENT_PREFIX + reason if ev.silent else reason
+            counted = image in ev.failed
+            attempts = (known.attempts if known else 0) + (1 if counted else 0)
+            error = SILENT_PREFIX + reason if ev.silent and counted else reason
             failures[image] = InventoryFailure(
                 image=image, attempts=attempts, last_error=error[:1024],
                 last_attempt=format_time(ev.created), last_job=ev.job,
-                retry_after=format_time(now + retry.delay(attempts)),
+                retry_after=format_time(ended + retry.delay(max(attempts, 1))),
+                pulled_with=_pulled_with(image, known, pulled_with),
             )
-    for image in list(failures):
-        if image in images or image in reported:
-            del failures[image]
+        for image in sorted(ev.covered):
+            known = failures.get(image)
+            if image not in desired or not _newer(ev, known):
+                continue
+            base = known or InventoryFailure(image, pulled_with=_pulled_with(image, None, pulled_with))
+            failures[image] = msgspec.structs.replace(
+                base, last_attempt=format_time(ev.created), last_job=ev.job)
+    for image, record in failures.items():
+        if image in images or image in reported or match_name(image) in reported:
+            failures[image] = _cleared(record)
     return InventoryStatus(
         images=tuple(images[k] for k in sorted(images)),
         failures=tuple(failures[k] for k in sorted(failures)),
     )
+
+
+def _newer(ev: JobEvidence, record: InventoryFailure | None) -> bool:
+    return record is None or (ev.created, ev.job) > _counted(record)
+
+
+def _pulled_with(
+    image: str, record: InventoryFailure | None, current: Mapping[str, str] | None
+) -> str:
+    if current is not None:
+        return current.get(image, "")
+    return record.pulled_with if record is not None else ""
+
+
+def _cleared(record: InventoryFailure) -> InventoryFailure:
+    """The record as a marker: no attempts, no backoff, the newest job read kept."""
+    if not record.attempts and not record.last_error and not record.retry_after:
+        return record
+    return InventoryFailure(record.image, last_attempt=record.last_attempt,
+                            last_job=record.last_job, pulled_with=record.pulled_with)
 
 
 def went_silent(status: InventoryStatus) -> bool:
@@ -178,21 +223,24 @@ def evidence_recorded(
     evidence: Mapping[str, JobEvidence],
     observed: Mapping[str, InventoryFacts],
     desired: Mapping[str, frozenset[str]],
+    reported: Mapping[str, frozenset[str]] | None = None,
 ) -> bool:
     """Whether everything job `job` proved is already in the observed inventory objects, so the
     job can be deleted without losing evidence. `evidence` is node -> this job's evidence;
-    pairs a node no longer desires need no record."""
+    pairs a node no longer desires, or holds by any source (its inventory's images, or its node
+    status `reported`), need no record."""
     for node, ev in evidence.items():
         wanted = desired.get(node, frozenset())
         inventory = observed.get(node)
+        held = reported.get(node, frozenset()) if reported is not None else frozenset()
         recorded_images = {i.image for i in inventory.status.images} if inventory else set()
         records = {f.image: f for f in inventory.status.failures} if inventory else {}
-        for image in ev.pulled:
-            if image in wanted and image not in recorded_images:
-                return False
-        for image in ev.failed:
-            if image not in wanted or image in recorded_images:
+        for image in (*ev.pulled, *ev.failed, *ev.refused, *ev.covered):
+            if (image not in wanted or image in recorded_images or image in held
+                    or match_name(image) in held):
                 continue
+            if image in ev.pulled:
+                return False
             record = records.get(image)
             if record is None or _counted(record) < (created, job):
                 return False

@@ -26,6 +26,7 @@ V1ALPHA1: Final = "operations.kubeedge.io/v1alpha1"
 V1ALPHA2: Final = "operations.kubeedge.io/v1alpha2"
 JobApiVersion = Literal["operations.kubeedge.io/v1alpha1", "operations.kubeedge.io/v1alpha2"]
 JOB_API_VERSIONS: Final = (V1ALPHA1, V1ALPHA2)
+INT32_MAX: Final = 2_147_483_647
 
 
 class JobSpecError(ValueError):
@@ -36,11 +37,12 @@ def job_timeout_seconds(api_version: str, node_timeout: int, nodes: int, concurr
     """The `timeoutSeconds` a job of `nodes` nodes carries for a per-node timeout.
 
     v1alpha2: node_timeout x ceil(nodes / concurrency), so the last wave is not timed out
-    before it is dispatched; v1alpha1 (and anything else): node_timeout unchanged.
+    before it is dispatched; v1alpha1 (and anything else): node_timeout unchanged. Clamped to
+    INT32_MAX: the field is an int32, and the API server rejects a larger value.
     """
     if api_version != V1ALPHA2:
-        return node_timeout
-    return node_timeout * math.ceil(max(nodes, 1) / max(concurrency, 1))
+        return min(node_timeout, INT32_MAX)
+    return min(node_timeout * math.ceil(max(nodes, 1) / max(concurrency, 1)), INT32_MAX)
 
 
 def build_job_manifest(

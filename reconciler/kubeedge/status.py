@@ -8,6 +8,10 @@ that reports success without those entries confirms nothing (the v1alpha1 silent
 not confirm is read as a failed attempt, but only for a node the edge was actually asked about
 (`dispatch.py`): a node queued behind the concurrency limit that 1.21 timed out from the job's
 creation, or one refused at initialization, made no attempt.
+
+Image names (spec and imageStatus) are normalized as they are read: KubeEdge echoes the spec's
+strings, and a job written by hand may say `nginx:1.25` where the fleet desires
+`docker.io/library/nginx:1.25`. Names that are not valid references are skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from reconciler.kubeedge.dispatch import v1alpha1_dispatched, v1alpha2_dispatched
+from reconciler.manifests.imageref import ImageRefError, normalize_image
 from reconciler.observed.jobs import ImageStatus, JobFacts
 
 JobPhase = Literal["pending", "running", "succeeded", "failed"]
@@ -47,7 +52,9 @@ class NodeEvidence:
     did not confirm once it (or the job) was final; empty for a node never dispatched.
     `finished`: the node reached a final phase, so none of its images are still in flight.
     `dispatched`: the edge was asked (as far as the status shows). `silent`: dispatched and no
-    final answer from the edge (timed out, or still waiting).
+    final answer from the edge (timed out, or still waiting). `refused`: the node ended in
+    Failure without being asked (v1alpha2: refused at initialization, e.g. not ready or not
+    connected to this CloudCore): no attempt, but planning it again at once would loop.
     """
 
     node: str
@@ -57,6 +64,7 @@ class NodeEvidence:
     reason: str = ""
     dispatched: bool = True
     silent: bool = False
+    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,7 @@ def read_job(job: JobFacts) -> JobReading:
     unknown phase strings are read as running, unknown image states as no evidence."""
     status = job.status
     template = job.template
-    images = tuple(template.images)
+    images = _normalized_names(template.images)
     nodes = tuple(dict.fromkeys(template.node_names))
     per_node: dict[str, tuple[str, str, list[ImageStatus]]] = {}  # node -> (phase, reason, images)
     dialect: Dialect
@@ -162,10 +170,13 @@ def _node_evidence(
     pulled: set[str] = set()
     failed: dict[str, str] = {}
     for entry in statuses:
+        image = _normalized(entry.image)
+        if image is None:
+            continue
         if entry.status == "True" or entry.state == "Successful":
-            pulled.add(entry.image)
+            pulled.add(image)
         elif entry.status == "False" or entry.state == "Failed":
-            failed[entry.image] = entry.reason or reason or "pull failed"
+            failed[image] = entry.reason or reason or "pull failed"
     if finished and dispatched:
         if node_phase in _SUCCESS_NODE_PHASES:
             default = SILENT_SUCCESS
@@ -182,4 +193,17 @@ def _node_evidence(
         node=node, finished=finished, pulled=frozenset(pulled),
         failed=MappingProxyType(dict(sorted(failed.items()))), reason=reason,
         dispatched=dispatched, silent=silent and dispatched,
+        refused=finished and not dispatched and node_phase == "Failure",
     )
+
+
+def _normalized(name: str) -> str | None:
+    try:
+        return normalize_image(name)
+    except ImageRefError:
+        return None  # not a reference anyone could desire
+
+
+def _normalized_names(names: list[str]) -> tuple[str, ...]:
+    out = (_normalized(name) for name in names)
+    return tuple(dict.fromkeys(name for name in out if name is not None))

@@ -203,3 +203,21 @@ def normalize_image(ref: str) -> str:
     Cached: it is called for every image name of every node of the fleet.
     """
     return str(parse_image(ref))
+
+
+@functools.lru_cache(maxsize=65536)
+def match_name(ref: str) -> str:
+    """The name under which a node or a job reports holding the normalized reference `ref`.
+
+    A reference pinned by digest matches as `registry/repository@digest`: the kubelet lists
+    an image's digest and its tags as separate names (never `name:tag@digest`), and with a
+    digest the tag is informational. Any other reference matches as itself. Never raises: a
+    string that does not parse is returned unchanged.
+    """
+    if "@" not in ref:
+        return ref
+    try:
+        parsed = parse_image(ref)
+    except ImageRefError:
+        return ref
+    return f"{parsed.name}@{parsed.digest}" if parsed.digest else ref

@@ -20,9 +20,13 @@ class InventoryImage(msgspec.Struct, frozen=True, order=True, rename="camel"):
 class InventoryFailure(msgspec.Struct, frozen=True, order=True, rename="camel"):
     """Failed pulls of one image on one node.
 
-    `last_attempt` is the creation time of the job that made the last counted attempt and
-    `last_job` its name: a job is counted only if it is newer than (last_attempt, last_job), so
-    reading the same job twice never counts twice. `retry_after` is when backoff ends.
+    `last_attempt` is the creation time of the newest job read for this pair and `last_job` its
+    name: a job is counted only if it is newer than (last_attempt, last_job), so reading the same
+    job twice never counts twice. The pair is also remembered with `attempts` 0 once it is
+    present again or no longer desired, and after an operator resets `attempts` to 0: the marker
+    stays so that old jobs are not counted again. `retry_after` is when backoff ends;
+    `pulled_with` says what the pair was pulled with (secret and pull policy, empty for the
+    defaults): when the manifest changes it, the attempts start again.
     """
 
     image: str
@@ -31,6 +35,7 @@ class InventoryFailure(msgspec.Struct, frozen=True, order=True, rename="camel"):
     last_attempt: str = ""
     last_job: str = ""
     retry_after: str = ""
+    pulled_with: str = ""
 
 
 class InventoryStatus(msgspec.Struct, frozen=True, rename="camel"):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.desired import desired_state
-from reconciler.manifests.fleet import Fleet
+from reconciler.manifests.fleet import Fleet, NodeGroupSpec
+from reconciler.manifests.imageref import match_name
 from reconciler.observed.nodes import NodeFacts
 
 
@@ -57,7 +58,10 @@ def diff_fleets(
     for name, desire in after.nodes.items():
         old = before.nodes.get(name)
         fresh = desire.image_set - old.image_set if old else desire.image_set
-        for image in fresh - reported.get(name, frozenset()):
+        held = reported.get(name, frozenset())
+        for image in fresh - held:
+            if match_name(image) in held:
+                continue  # pinned by tag and digest: the node lists the digest
             becoming[desire.images[image].group] += 1
     base_groups = {g.name: g for g in base.groups}
     head_groups = {g.name: g for g in head.groups}
@@ -77,7 +81,12 @@ def diff_fleets(
             nodes_removed=tuple(sorted(old_nodes - new_nodes)),
             pairs_becoming_missing=becoming.get(name, 0),
         )
-        unchanged = base_groups.get(name) == head_groups.get(name)
+        unchanged = _comparable(base_groups.get(name)) == _comparable(head_groups.get(name))
         if not unchanged or change.nodes_added or change.nodes_removed:
             changes.append(change)
     return FleetChanges(tuple(changes), base=base_revision)
+
+
+def _comparable(group: NodeGroupSpec | None) -> NodeGroupSpec | None:
+    """The group without where it was written: moving it in its file changes nothing."""
+    return replace(group, source=None) if group is not None else None

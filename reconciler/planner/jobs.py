@@ -23,6 +23,7 @@ from typing import Final
 import orjson
 
 from reconciler.manifests.fleet import JobPolicy
+from reconciler.observed.inventories import InventoryFailure
 from reconciler.planner.model import PlannedJob
 
 JobKey = tuple[str, str, JobPolicy]  # (group, secret or "", policy)
@@ -43,14 +44,17 @@ def job_name(group: str, content: bytes) -> str:
 
 
 def _content(
-    key: JobKey, images: tuple[str, ...], nodes: tuple[str, ...], attempt: int, salt: int
+    key: JobKey, images: tuple[str, ...], nodes: tuple[str, ...], attempt: int, salt: int,
+    previous: str,
 ) -> bytes:
     group, secret, policy = key
-    return orjson.dumps(
-        [group, secret, list(images), list(nodes), attempt, salt, policy.concurrency,
-         policy.failure_tolerate, policy.timeout_seconds, policy.retry_times,
-         list(policy.check_items)]
-    )
+    fields: list[object] = [
+        group, secret, list(images), list(nodes), attempt, salt, policy.concurrency,
+        policy.failure_tolerate, policy.timeout_seconds, policy.retry_times,
+        list(policy.check_items)]
+    if previous:  # only retries carry it: first tries keep their names
+        fields.append(previous)
+    return orjson.dumps(fields)
 
 
 #: What the planner hands over: key -> allowed set -> (missing set, node) entries.
@@ -60,16 +64,18 @@ Work = Mapping[JobKey, Mapping[frozenset[str], list[tuple[frozenset[str], str]]]
 def cut_jobs(
     work: Work,
     *,
-    attempts: Mapping[str, Mapping[str, int]],
+    history: Mapping[str, Mapping[str, InventoryFailure]],
     api_version: str,
     revision: str | None,
     taken: Collection[str],
     solo: Collection[str] = (),
 ) -> list[PlannedJob]:
-    """Jobs for `work` (see Work). `attempts` (node -> image -> failed attempts) goes into the
-    name hash, so the retry of a failed job gets a new name; a name in `taken` (an existing job)
-    is re-hashed with a salt. Nodes in `solo` get a job of their own. Deterministic; sorted by
-    (group, name)."""
+    """Jobs for `work` (see Work). `history` (node -> image -> failure record) goes into the name
+    hash: the highest attempt count and the newest job that covered any of the pairs before
+    (lastAttempt, lastJob), so a retry never gets the name of an earlier job (KubeEdge skips a
+    name it thinks is still running, kubeedge#7049), even one deleted since; a name in `taken`
+    (an existing job) is re-hashed with a salt. Nodes in `solo` get a job of their own.
+    Deterministic; sorted by (group, name)."""
     jobs: list[PlannedJob] = []
     used = set(taken)
     order: dict[frozenset[str], tuple[str, ...]] = {}
@@ -92,15 +98,15 @@ def cut_jobs(
             for chunk in chunks:
                 images = tuple(sorted(frozenset().union(*(missing for missing, _ in chunk))))
                 nodes = tuple(sorted(node for _, node in chunk))
-                attempt = max(
-                    (attempts[n].get(i, 0) for n in nodes if n in attempts for i in images),
-                    default=0,
-                )
+                records = [history[n][i] for n in nodes if n in history
+                           for i in images if i in history[n]]
+                attempt = max((r.attempts for r in records), default=0)
+                previous = max(((r.last_attempt, r.last_job) for r in records), default=("", ""))
                 salt = 0
-                name = job_name(group, _content(key, images, nodes, attempt, salt))
+                name = job_name(group, _content(key, images, nodes, attempt, salt, previous[1]))
                 while name in used:
                     salt += 1
-                    name = job_name(group, _content(key, images, nodes, attempt, salt))
+                    name = job_name(group, _content(key, images, nodes, attempt, salt, previous[1]))
                 used.add(name)
                 jobs.append(PlannedJob(
                     name=name, group=group, api_version=api_version, images=images,

@@ -120,10 +120,12 @@ def collectable(
     evidence: Mapping[str, Mapping[str, JobEvidence]],
     inventories: Mapping[str, InventoryFacts],
     desired: Mapping[str, frozenset[str]],
+    reported: Mapping[str, frozenset[str]] | None = None,
     now: datetime,
     settings: PlannerSettings,
 ) -> list[JobDeletion]:
-    """Finished jobs to delete: evidence recorded in the observed inventory objects, and
+    """Finished jobs to delete: evidence recorded in the observed inventory objects (or the pair
+    is present by any source: `reported` is node -> images its node status lists), and
     `ttl_after_finished` passed since the last status report, except the `keep_newest` newest
     per group. `evidence` is job name -> node -> that job's evidence."""
     by_group: dict[str, list[ManagedJob]] = defaultdict(list)
@@ -136,7 +138,8 @@ def collectable(
             if now < due_at(managed, settings=settings):
                 continue  # TTL not passed yet
             if not evidence_recorded(
-                managed.job.name, managed.created, evidence.get(managed.job.name, {}), inventories, desired
+                managed.job.name, managed.created, evidence.get(managed.job.name, {}), inventories, desired,
+                reported,
             ):
                 continue
             deletions.append(JobDeletion(

@@ -16,6 +16,7 @@ from reconciler.desired import DesiredState, NodeDesire, desired_state
 from reconciler.inventory import (
     InventoryUpdate,
     JobEvidence,
+    align_evidence,
     collect_evidence,
     infer_image_cap,
     inventory_update,
@@ -27,7 +28,7 @@ from reconciler.inventory import (
 )
 from reconciler.kubeedge.status import JobReading, read_job
 from reconciler.manifests.fleet import Fleet
-from reconciler.observed.inventories import InventoryFacts, InventoryStatus
+from reconciler.observed.inventories import InventoryFacts, InventoryFailure, InventoryStatus
 from reconciler.observed.jobs import JobFacts
 from reconciler.observed.nodes import NodeFacts
 from reconciler.planner.jobs import JobKey, cut_jobs
@@ -96,15 +97,16 @@ def plan(
             for node in reading.silent_nodes:
                 in_flight[node].update(reading.images)
 
-    evidence = collect_evidence(readings, frozenset(stuck))
+    evidence = align_evidence(collect_evidence(readings, frozenset(stuck)), wanted)
     observed = {inv.name: inv for inv in inventories}
-    statuses, updates = _record(evidence, observed, wanted, node_list, now=now, settings=settings)
+    statuses, updates = _record(evidence, observed, desired, node_list, now=now, settings=settings)
     by_job: dict[str, dict[str, JobEvidence]] = defaultdict(dict)
     for node, items in evidence.items():
         for item in items:
             by_job[item.job][node] = item
     deletions.extend(collectable(
-        finished, evidence=by_job, inventories=observed, desired=wanted, now=now, settings=settings
+        finished, evidence=by_job, inventories=observed, desired=wanted,
+        reported={n.name: n.images for n in node_list}, now=now, settings=settings,
     ))
 
     tally = Tally(fleet, desired)
@@ -114,7 +116,7 @@ def plan(
     )
     deferred = pairs.deferred
     created = cut_jobs(
-        pairs.work, attempts=pairs.attempts, api_version=job_api_version, revision=revision,
+        pairs.work, history=pairs.history, api_version=job_api_version, revision=revision,
         taken={job.name for job, _, _ in readings}, solo=pairs.suspects,
     )
     deletions.sort()
@@ -155,13 +157,16 @@ def _read_jobs(
 def _record(
     evidence: Mapping[str, list[JobEvidence]],
     observed: Mapping[str, InventoryFacts],
-    wanted: Mapping[str, frozenset[str]],
+    desired: DesiredState,
     nodes: list[NodeFacts],
     *,
     now: datetime,
     settings: PlannerSettings,
 ) -> tuple[dict[str, InventoryStatus], list[InventoryUpdate]]:
-    """New inventory statuses (node -> status) and the updates that differ from what is observed."""
+    """New inventory statuses (node -> status) and the updates that differ from what is observed.
+
+    Nodes absent from `nodes` are left as observed: a partial list, or a node re-registering,
+    must not make edgefleet forget what it knows (DESIGN.md 3)."""
     reported = {n.name: n.images for n in nodes}
     retry = settings.retry
     statuses: dict[str, InventoryStatus] = {}
@@ -169,10 +174,16 @@ def _record(
     empty: frozenset[str] = frozenset()
     for node in sorted(set(evidence) | set(observed)):
         inventory = observed.get(node)
+        held = reported.get(node)
+        if held is None:
+            if inventory is not None:
+                statuses[node] = inventory.status
+            continue
+        desire = desired.nodes.get(node)
         status = next_status(
             inventory.status if inventory else None, evidence.get(node, ()),
-            desired=wanted.get(node, empty), reported=reported.get(node, empty),
-            now=now, retry=retry,
+            desired=desire.image_set if desire else empty, reported=held,
+            now=now, retry=retry, pulled_with=desire.pulled_with if desire else {},
         )
         statuses[node] = status
         update = inventory_update(node, inventory, status)
@@ -200,12 +211,12 @@ def _shape(desire: NodeDesire, suspended: Mapping[str, bool]) -> _Shape:
 
 @dataclass(frozen=True, slots=True)
 class _Classified:
-    """The plannable pairs as jobs.Work, failed attempts (node -> image -> count), deferrals,
+    """The plannable pairs as jobs.Work, their records (node -> image -> failure record), deferrals,
     suspects (nodes with work whose newest failure was silence after dispatch: they get jobs of
     their own) and the times at which backing-off pairs fall due."""
 
     work: dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]]
-    attempts: dict[str, dict[str, int]]
+    history: dict[str, dict[str, InventoryFailure]]
     deferred: list[Deferral]
     suspects: set[str]
     retries: list[datetime]
@@ -229,7 +240,7 @@ def _classify(
     by_name = {n.name: n for n in nodes}
     work: dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]] = defaultdict(
         lambda: defaultdict(list))
-    attempts: dict[str, dict[str, int]] = {}
+    history: dict[str, dict[str, InventoryFailure]] = {}
     deferred: list[Deferral] = []
     suspects: set[str] = set()
     retries: list[datetime] = []
@@ -242,6 +253,8 @@ def _classify(
         if status is not None and status.images:
             present = present | {i.image for i in status.images}
         absent = desire.image_set - present
+        if absent and desire.aliases:
+            absent = absent - {i for i, name in desire.aliases if name in present}
         if not absent:
             tally.all_present(desire)
             continue
@@ -252,7 +265,7 @@ def _classify(
             for record in status.failures:
                 if record.image not in absent or record.image in flying:
                     continue
-                attempts.setdefault(name, {})[record.image] = record.attempts
+                history.setdefault(name, {})[record.image] = record
                 if record.attempts >= limit:
                     failed.add(record.image)
                 elif now < (retry_at := parse_time(record.retry_after)):
@@ -281,4 +294,4 @@ def _classify(
             if missing:
                 allowed = key_images - blocked if blocked else key_images
                 work[key][allowed].append((missing, name))
-    return _Classified(work, attempts, deferred, suspects, retries)
+    return _Classified(work, history, deferred, suspects, retries)

@@ -108,8 +108,11 @@ def test_a_stuck_job_charges_its_silent_node_and_replans_the_queued_ones() -> No
                                   **{n: ("Pending", []) for n in NODES[1:]}))
     result = run([wedged])
     assert [d.name for d in result.delete] == ["ef-line-wedged"]
-    (update,) = result.inventory_updates
-    assert update.node == "n1" and update.status.failures[0].last_error.startswith(SILENT_PREFIX)
+    records = {u.node: u.status.failures[0] for u in result.inventory_updates}
+    assert records["n1"].attempts == 1 and records["n1"].last_error.startswith(SILENT_PREFIX)
+    # The queued nodes are not charged, but remember the job, so their retry gets a new name.
+    assert {n: (r.attempts, r.last_job) for n, r in records.items() if n != "n1"} == {
+        n: (0, "ef-line-wedged") for n in NODES[1:]}
     assert [j.node_names for j in result.create] == [NODES[1:]]
 
 

@@ -157,14 +157,15 @@ def test_attempt_limit_reports_failed_and_plans_nothing() -> None:
 
 
 def test_failed_job_counts_one_attempt_once() -> None:
-    failed = job_object("ef-line-f1", [NGINX], ["edge-a"], created="2025-07-01T11:00:00Z",
-                        status=v2_status("Failure", {"edge-a": ("Failure", {NGINX: False})}))
+    failed = job_object("ef-line-f1", [NGINX], ["edge-a"], created="2025-07-01T11:50:00Z",
+                        status=v2_status("Failure", {"edge-a": ("Failure", {NGINX: False})},
+                                         time="2025-07-01T11:58:00Z"))
     nodes = [line_node("edge-a", (REDIS,))]
     first = run(nodes=nodes, jobs=[failed])
     (update,) = first.inventory_updates
     (record,) = update.status.failures
     assert (record.attempts, record.last_job, record.last_error) == (1, "ef-line-f1", "pull failed: 404")
-    assert record.retry_after == "2025-07-01T12:05:00Z"  # 5 minutes after now
+    assert record.retry_after == "2025-07-01T12:03:00Z"  # 5 minutes after the failure
     assert first.create == () and first.summary.pairs_backing_off == 1
     # The next pass observes the recorded status: the same job is not counted again.
     again = run(nodes=nodes, jobs=[failed],
@@ -175,6 +176,7 @@ def test_failed_job_counts_one_attempt_once() -> None:
 
 def test_silent_success_confirms_nothing() -> None:
     silent = job_object("ef-line-v1", [NGINX], ["edge-a"], api_version="operations.kubeedge.io/v1alpha1",
+                        created="2025-07-01T11:58:00Z",
                         status={"state": "Successful", "status": [{"nodeStatus": {
                             "nodeName": "edge-a", "state": "Successful"}}]})
     result = run(nodes=[line_node("edge-a", (REDIS,))], jobs=[silent])
@@ -300,7 +302,9 @@ def test_inventory_object_confirms_presence_and_node_status_clears_failures() ->
                                         failures=(_failure(2, "2025-07-01T13:00:00Z", REDIS),))])
     assert result.create == ()
     (update,) = result.inventory_updates
-    assert update.status.failures == ()  # redis is reported by the node: no longer failing
+    # redis is reported by the node: no longer failing, the counted job is still remembered
+    assert [(f.attempts, f.retry_after, f.last_job) for f in update.status.failures] == [
+        (0, "", "ef-line-old")]
 
 
 def test_name_collision_with_an_existing_job_gets_a_new_name() -> None:

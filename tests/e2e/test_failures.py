@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cycle import Outcome
+from reconciler.sim.faults import Faults
 from tests.e2e.conftest import AGENT_V1, MOSQUITTO, Bed, fleet_files, make_bed
 from tests.fleetrepo import FleetRepo
 
@@ -76,7 +77,36 @@ def test_a_job_wedged_on_a_silent_node_is_detected_and_replaced(bed: Bed) -> Non
     assert [j.node_names for j in replacements if silent in j.node_names] == [(silent,)]
     for node in names:
         assert bed.cluster.nodes[node].has_image(AGENT_V1), node
-        assert bed.inventory(node)["status"]["failures"] == [], node
+        # Nothing failing any more: records stay only as markers (0 attempts, no backoff).
+        assert [(f["attempts"], f["retryAfter"]) for f in bed.inventory(node)["status"]["failures"]
+                if (f["attempts"], f["retryAfter"]) != (0, "")] == [], node
+
+
+@pytest.fixture
+def faulty_bed(tmp_path: Path, served_repo: tuple[FleetRepo, str]) -> Iterator[Bed]:
+    yield from make_bed("1.21", tmp_path, served_repo, faults=Faults(seed=3))
+
+
+def test_a_stuck_job_stays_until_the_evidence_of_its_silent_node_is_recorded(faulty_bed: Bed) -> None:
+    bed = faulty_bed
+    names = sorted(bed.cluster.edge_names())
+    silent = names[0]
+    bed.cluster.nodes[silent].set_behaviour("silent")
+    bed.repo.commit(fleet_files(MOSQUITTO, AGENT_V1, concurrency=1), "One pull at a time")
+    (wedged,) = bed.sync().applied.created  # type: ignore[union-attr]
+    bed.cluster.advance(1000)
+    bed.cluster.faults.conflicts = 50  # every inventory write of this cycle answers 409
+    detected = bed.sync()
+    assert detected.applied is not None and detected.applied.conflicts
+    assert wedged not in detected.applied.deleted  # its evidence is not recorded yet
+    assert wedged in bed.jobs()
+
+    bed.cluster.faults.conflicts = 0
+    recorded = bed.sync()
+    assert recorded.applied is not None and wedged in recorded.applied.deleted
+    failures = {f["image"]: f["attempts"] for f in bed.inventory(silent)["status"]["failures"]}
+    assert failures == {MOSQUITTO: 1, AGENT_V1: 1}  # the silent node's attempt is charged
+    assert all(silent not in j.node_names for j in recorded.plan.create)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("kubeedge", ["1.16"])
