@@ -10,6 +10,7 @@ which runs every simulated event at its own time (tests, no sleeps).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,9 @@ from reconciler.sim.server import ApiServer
 from reconciler.sim.store import Store
 
 SUPPORTED_KUBEEDGE = ("1.21", "1.16")
+# base64 of {"username":"edgefleet","password":"placeholder"}: no credential of anyone's
+PLACEHOLDER_AUTH_CONFIG = base64.b64encode(
+    b'{"username":"edgefleet","password":"placeholder"}').decode("ascii")
 
 
 def job_api_version(kubeedge: str) -> str:
@@ -154,8 +158,16 @@ class EmbeddedCluster:
                     if behaviour is None or h.behaviour is Behaviour(behaviour)]
 
     def add_pull_secret(self, ref: str) -> None:
-        """Create the `namespace/name` registry secret (a kubernetes.io/dockerconfigjson with a
-        placeholder credential) and its namespace when missing. Existing objects are kept."""
+        """Create the `namespace/name` registry secret, and its namespace, when missing
+        (existing objects are kept). ValueError when `ref` is not `namespace/name`.
+
+        The secret is a kubernetes.io/dockerconfigjson whose `.dockerconfigjson` holds a
+        top-level CRI AuthConfig with a placeholder credential,
+        `{"username": "edgefleet", "password": "placeholder"}`: the shape KubeEdge's edge
+        decodes into pull credentials. The standard layout `kubectl create secret
+        docker-registry` writes, `{"auths": {"<registry>": {"auth": "..."}}}`, decodes into
+        empty credentials at the edge, so its pulls of private images fail (reference 4.5;
+        `Switches.dockerconfig_auths_yields_no_credentials`)."""
         namespace, _, name = ref.partition("/")
         if not namespace or not name or "/" in name:
             raise ValueError(f"a pull secret is namespace/name, got {ref!r}")
@@ -163,8 +175,7 @@ class EmbeddedCluster:
                 ("namespaces", {"metadata": {"name": namespace}}, None),
                 ("secrets", {"metadata": {"name": name, "namespace": namespace},
                              "type": "kubernetes.io/dockerconfigjson",
-                             # base64 of {"auths":{}}: no credential of anyone's
-                             "data": {".dockerconfigjson": "eyJhdXRocyI6e319"}}, namespace)):
+                             "data": {".dockerconfigjson": PLACEHOLDER_AUTH_CONFIG}}, namespace)):
             try:
                 self.store.create("", plural, obj, namespace=ns)
             except ApiError as exc:

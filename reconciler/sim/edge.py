@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from reconciler.manifests.imageref import normalize_image
 from reconciler.sim.prepull import Obj
 from reconciler.sim.registry import ImageCatalogue, RegistryImage
 from reconciler.sim.taskmanager_v1alpha2 import ImageResult
@@ -143,7 +144,10 @@ def run_check(node: EdgeNode, items: Sequence[str], *, unknown_fails: bool) -> t
     return ok, "; ".join(problems)
 
 
-SecretState = Literal["none", "ok", "bad-format", "missing", "bad-content"]
+# none: no secret; ok: credentials; anonymous: the secret decodes to empty credentials, so the
+# pull runs without any (a standard {"auths": ...} secret, reference 4.5); the rest fail.
+SecretState = Literal["none", "ok", "anonymous", "bad-format", "missing", "bad-content"]
+USABLE_SECRET_STATES = frozenset({"none", "ok", "anonymous"})
 
 
 def secret_error(secret: str, state: SecretState) -> str:
@@ -170,11 +174,16 @@ class PullOutcome:
 
 def _pull_one(node: EdgeNode, ref: str, catalogue: ImageCatalogue, authed: bool,
               projected: dict[str, RegistryImage]) -> tuple[RegistryImage | None, str, float]:
-    """One CRI PullImage: (image or None, error, seconds). ImageStatus is checked first."""
-    image = catalogue.lookup(ref)
-    norm = image.ref if image is not None else ref
+    """One CRI PullImage: (image or None, error, seconds). ImageStatus (the node's own store)
+    is checked before the registry is asked, so a held image succeeds whatever the registry
+    says."""
+    try:
+        norm = normalize_image(ref)
+    except ValueError:
+        norm = ref
     if node.has(norm) or norm in projected:
         return None, "", 0.0
+    image = catalogue.lookup(ref)
     prefix = f'rpc error: code = Unknown desc = failed to pull and unpack image "{norm}"'
     if image is None:
         return None, (f'rpc error: code = NotFound desc = failed to pull and unpack image "{norm}": '
@@ -199,7 +208,7 @@ def simulate_pull(node: EdgeNode, images: Sequence[str], catalogue: ImageCatalog
     success with no imageStatus at all. Otherwise (v1alpha1) each image is retried with no
     delay, and zero attempts report every image Successful without pulling anything.
     A secret that cannot be used fails the pull (v1alpha1 callers decide on the bug switch)."""
-    if secret_state not in ("none", "ok"):
+    if secret_state not in USABLE_SECRET_STATES:
         return PullOutcome(False, (), REPORT_LATENCY, reason=secret_error(secret, secret_state))
     authed = secret_state == "ok"
     projected: dict[str, RegistryImage] = {}

@@ -11,10 +11,16 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from reconciler.sim.driver import Simulation
-from reconciler.sim.edge import REPORT_LATENCY, run_check, secret_error, simulate_pull
+from reconciler.sim.edge import (
+    REPORT_LATENCY,
+    USABLE_SECRET_STATES,
+    run_check,
+    secret_error,
+    simulate_pull,
+)
 from reconciler.sim.errors import ApiError
 from reconciler.sim.fleet_runtime import EdgeFleet
-from reconciler.sim.prepull import Obj, PrePullSpec, Switches
+from reconciler.sim.prepull import Obj, PrePullSpec, Switches, unreadable_timeout
 from reconciler.sim.store import ResourceType
 from reconciler.sim.targets import JOBS, resolve_targets, secret_state
 from reconciler.sim.taskmanager_v1alpha1 import FINAL_STATES, V1Executor, eligible_nodes
@@ -58,6 +64,11 @@ class PrePullV1Alpha1:
         if job["metadata"].get("uid") != uid:
             return
         spec = PrePullSpec.from_job(job)
+        broken = unreadable_timeout(spec, nil_breaks=True)
+        if broken and self.switches.nil_or_negative_timeout_breaks_job:
+            self.log.append(f"imageprepulljob {name}: not processed: {broken} "
+                            "(reference 2.2, inferred)")
+            return
         nodes = eligible_nodes(spec, resolve_targets(self.sim.store, spec))
         if nodes is None:
             # kubeedge#5531: the error goes to the log only; no status is written.
@@ -120,8 +131,9 @@ class PrePullV1Alpha1:
 
     def _pull(self, ex: V1Executor, node: str, spec: PrePullSpec, now: datetime) -> None:
         edge = self.fleet.edges[node]
-        state = secret_state(self.sim.store, spec.image_secret)
-        if state not in ("none", "ok"):
+        state = secret_state(self.sim.store, spec.image_secret, auths_yield_no_credentials=(
+            self.switches.dockerconfig_auths_yields_no_credentials))
+        if state not in USABLE_SECRET_STATES:
             if self.switches.v1alpha1_secret_silent_success:
                 # makeAuthConfig's error is dropped: success with zero imageStatus entries.
                 self._report(ex, node, ("Pull", "Success", "", []), now)

@@ -15,7 +15,7 @@ from reconciler.sim.driver import Simulation
 from reconciler.sim.edge import REPORT_LATENCY, run_check, simulate_pull
 from reconciler.sim.errors import ApiError
 from reconciler.sim.fleet_runtime import EdgeFleet
-from reconciler.sim.prepull import Obj, PrePullSpec, Switches
+from reconciler.sim.prepull import Obj, PrePullSpec, Switches, unreadable_timeout
 from reconciler.sim.store import ResourceType
 from reconciler.sim.targets import JOBS, resolve_targets, secret_state
 from reconciler.sim.taskmanager_v1alpha2 import (
@@ -27,6 +27,7 @@ from reconciler.sim.taskmanager_v1alpha2 import (
     apply_report,
     init_status,
     mark_dispatched,
+    node_phase,
     recalculate,
     timeout_nodes,
 )
@@ -44,6 +45,7 @@ class PrePullV1Alpha2:
         self.log: list[str] = []  # what CloudCore and the controller-manager would log
         self._dirty: set[str] = set()
         self._active: set[str] = set()  # jobs the timeout ticker looks at
+        self._unreadable: set[str] = set()  # uids of jobs already logged as undecodable
         sim.after(TIMEOUT_CHECK_SECONDS, self._timeout_tick)
 
     # ----- controller-manager -----
@@ -53,6 +55,9 @@ class PrePullV1Alpha2:
             return
         name = obj["metadata"]["name"]
         if event == "DELETED":
+            # CloudCore's delete handler interrupts the executor whether or not the job
+            # went through a deletionTimestamp first (finalizer removed by hand, or none yet)
+            self._interrupt(name)
             self._active.discard(name)
             return
         if not self._dirty:
@@ -81,6 +86,15 @@ class PrePullV1Alpha2:
                 return
             raise
         meta = job["metadata"]
+        spec = PrePullSpec.from_job(job)
+        broken = unreadable_timeout(spec, nil_breaks=False)
+        if broken and self.switches.nil_or_negative_timeout_breaks_job:
+            # the informers cannot decode the job: no controller ever sees it
+            if meta.get("uid", "") not in self._unreadable:
+                self._unreadable.add(meta.get("uid", ""))
+                self.log.append(f"imageprepulljob {name}: not processed: {broken} "
+                                "(reference 2.2, inferred)")
+            return
         finalizers = list(meta.get("finalizers") or [])
         if meta.get("deletionTimestamp"):
             self._interrupt(name)
@@ -93,7 +107,6 @@ class PrePullV1Alpha2:
             return
         status = job.get("status") or {}
         phase = status.get("phase", "")
-        spec = PrePullSpec.from_job(job)
         if phase == "":
             new = init_status(spec, resolve_targets(self.sim.store, spec))
             self._mutate(name, _status_fn(lambda s: new if not s.get("phase") else s), "status")
@@ -165,16 +178,32 @@ class PrePullV1Alpha2:
             if not batch:
                 break
             for node in batch:
+                if not self._still_pending(executor, node):
+                    executor.release(node)  # timed out while queued: never sent
+                    continue
                 edge = self.fleet.edges.get(node)
                 connected = edge is not None and edge.ready
-                self._mutate(executor.job, _status_fn(partial(mark_dispatched, node=node,
-                                                              connected=connected)), "status")
+                self._mutate(executor.job, _own_status_fn(executor.uid, partial(
+                    mark_dispatched, node=node, connected=connected)), "status")
                 if not connected:
                     executor.release(node)
                 elif edge is not None and edge.answers:
                     self.sim.after(REPORT_LATENCY, self._edge_check(executor, node))
         if executor.finished and self.executors.get(executor.job) is executor:
             del self.executors[executor.job]
+
+    def _still_pending(self, executor: Executor, node: str) -> bool:
+        """Whether `node` is still Pending in the executor's job (True when the job is gone
+        or replaced: the executor then sends blindly, as CloudCore does)."""
+        try:
+            job = self.sim.store.get(*JOBS, executor.job)
+        except ApiError as exc:
+            if exc.code == 404:
+                return True
+            raise
+        if job["metadata"].get("uid") != executor.uid:
+            return True
+        return node_phase(job.get("status") or {}, node) == "Pending"
 
     # ----- EdgeCore -----
 
@@ -194,7 +223,10 @@ class PrePullV1Alpha2:
                 retry = 0
             outcome = simulate_pull(edge, spec.images, self.fleet.catalogue,
                                     secret=spec.image_secret,
-                                    secret_state=secret_state(self.sim.store, spec.image_secret),
+                                    secret_state=secret_state(
+                                        self.sim.store, spec.image_secret,
+                                        auths_yield_no_credentials=(
+                                            self.switches.dockerconfig_auths_yields_no_credentials)),
                                     attempts=max(0, retry + 1), whole_list=True)
             for offset, image in outcome.arrivals:
                 self.sim.at(now + timedelta(seconds=offset), partial(self.fleet.land, node, image))
@@ -228,6 +260,15 @@ def _with_finalizer(obj: Obj) -> None:
 
 def _without_finalizer(obj: Obj) -> None:
     obj["metadata"]["finalizers"] = [f for f in obj["metadata"].get("finalizers", []) if f != FINALIZER]
+
+
+def _own_status_fn(uid: str, step: Callable[[Obj], Obj]) -> Callable[[Obj], None]:
+    """As `_status_fn`, for the job with `uid` only (not a re-created one of the same name)."""
+    def write(obj: Obj) -> None:
+        if obj["metadata"].get("uid") == uid:
+            obj["status"] = step(obj.get("status") or {})
+
+    return write
 
 
 def _status_fn(step: Callable[[Obj], Obj]) -> Callable[[Obj], None]:

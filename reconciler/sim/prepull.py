@@ -35,6 +35,14 @@ class Switches:
     v1alpha1_secret_silent_success: bool = True
     # retryTimes -1 reports success without pulling (both versions; uint wrap / skipped loop).
     retry_minus_one_silent_success: bool = True
+    # The edge decodes the secret's .dockerconfigjson straight into a CRI AuthConfig, so a
+    # standard {"auths": {...}} document yields empty credentials and an anonymous pull
+    # (reference 1.9, 4.5, 8.3; inferred). Off: the edge understands `auths`.
+    dockerconfig_auths_yields_no_credentials: bool = True
+    # A timeoutSeconds the Go types cannot hold stops the job from being processed at all:
+    # absent in v1alpha1 (nil *uint32 dereferenced) or negative in either version (no uint32
+    # decode in the informer); reference 2.2, inferred.
+    nil_or_negative_timeout_breaks_job: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +90,18 @@ class PrePullSpec:
             image_secret=secret if isinstance(secret, str) else "",
             retry_times=integer("retryTimes") or 0,
         )
+
+
+def unreadable_timeout(spec: PrePullSpec, *, nil_breaks: bool) -> str | None:
+    """Why the controllers cannot handle the job's timeoutSeconds, or None when they can:
+    negative values do not decode into the Go `*uint32`; absent breaks the v1alpha1
+    controller (`nil_breaks`), which dereferences the pointer (reference 2.2, inferred)."""
+    if spec.timeout_seconds is None:
+        return ("timeoutSeconds is absent and the v1alpha1 controller dereferences the nil "
+                "pointer" if nil_breaks else None)
+    if spec.timeout_seconds < 0:
+        return f"timeoutSeconds {spec.timeout_seconds} cannot be decoded into uint32"
+    return None
 
 
 def parse_tolerance(text: str, default: float) -> float:

@@ -17,9 +17,14 @@ Conventions:
 - Errors are raised as `ApiError` carrying the HTTP code and the Kubernetes `reason`.
 - Objects are held as immutable serialized bytes (`records.Record`); the `*_bytes` methods hand
   those to the HTTP server without parsing.
+- A custom resource read (get, list, watch) at a version other than the storage version is
+  pruned against that version's schema, as the API server prunes after a conversion of
+  strategy None (a v1alpha2 job read at v1alpha1 shows no status.phase). Pruned renderings are
+  cached per version and object version; core types are never pruned.
 
 Approximations: a continued list pages through the *current* objects after the last key (not
-an MVCC snapshot); the token expires (410) once its list version leaves the event history.
+an MVCC snapshot); the token expires (410) once its list version leaves the event history of
+its type. The event history is bounded per type (`history` events each).
 Watches with a label selector do not synthesise DELETED when an object stops matching.
 """
 
@@ -40,6 +45,7 @@ from reconciler.sim.errors import ApiError, Obj, not_found
 from reconciler.sim.records import Record, decode, decode_continue, encode_continue, object_key, render
 from reconciler.sim.records import type_prefix as _type_prefix
 from reconciler.sim.selectors import parse_field_selector, parse_label_selector
+from reconciler.sim.versions import PrunedCache, pruning_view
 from reconciler.sim.watching import EventLog, LoggedEvent, TableKey, WatchFilter
 from reconciler.sim.writes import WriteOps
 
@@ -131,6 +137,7 @@ class Store(WriteOps):
         self._log = EventLog(self._cond, history)
         self._tables: dict[TableKey, Table] = {}
         self._prefixes: dict[tuple[str, str, str], bytes] = {}
+        self._pruned: dict[tuple[str, str, str], PrunedCache] = {}
         self._subscribers: list[Subscriber] = []
         self.bookmark_interval = bookmark_interval
 
@@ -147,6 +154,7 @@ class Store(WriteOps):
             else:
                 table.rt = rt
             self._prefixes = {k: v for k, v in self._prefixes.items() if k[:2] != key}
+            self._pruned = {k: v for k, v in self._pruned.items() if k[:2] != key}
 
     def unregister(self, group: str, plural: str) -> None:
         """Stop serving a type and drop its objects (CRD deletion). Unknown types are ignored."""
@@ -197,11 +205,11 @@ class Store(WriteOps):
         """The object's JSON bytes at `version`, or ApiError 404."""
         with self._lock:
             table = self._table(group, plural)
-            prefix = self._prefix(table.rt, version)
+            view = self._view(table, version)
             record = table.records.get(object_key(name, self._ns(table.rt, namespace)))
             if record is None:
                 raise not_found(plural, group, name)
-            return render(prefix, record)
+            return view(record)
 
     def list(self, group: str, plural: str, *, namespace: str | None = None,
              version: str | None = None, label_selector: str = "", field_selector: str = "",
@@ -224,14 +232,14 @@ class Store(WriteOps):
         fields = parse_field_selector(field_selector)
         with self._lock:
             table = self._table(group, plural)
-            prefix = self._prefix(table.rt, version)
+            view = self._view(table, version)
             list_rv = self._log.current_rv
             keys = table.sorted_keys()
             ns = self._ns(table.rt, namespace) if namespace is not None else None
             low = bisect.bisect_left(keys, f"{ns}/") if ns is not None else 0
             if continue_token:
                 list_rv, last_key = decode_continue(continue_token)
-                if list_rv < self._log.first_rv - 1:
+                if list_rv < self._log.dropped_rv((group, plural)):
                     raise ApiError(410, "Expired", "The provided continue parameter is too old to "
                                    "display a consistent list result. You can start a new list "
                                    "without the continue parameter.")
@@ -252,7 +260,7 @@ class Store(WriteOps):
                     token = encode_continue(list_rv, items[-1].key)
                     break
                 items.append(record)
-            return [render(prefix, r) for r in items], str(list_rv), token
+            return [view(r) for r in items], str(list_rv), token
 
     # ----- watch -----
 
@@ -290,7 +298,7 @@ class Store(WriteOps):
         with self._lock:
             table = self._table(group, plural)
             rt = table.rt
-            prefix = self._prefix(rt, version)
+            view = self._view(table, version)
             ns = self._ns(rt, namespace) if namespace is not None else None
             flt = WatchFilter((rt.group, rt.plural), ns, labels, fields)
             initial: builtins.list[Record] = []
@@ -303,7 +311,7 @@ class Store(WriteOps):
                 except ValueError:
                     raise ApiError(400, "BadRequest",
                                    f"invalid resource version {resource_version!r}") from None
-                self._log.check_resume(start)
+                self._log.check_resume((rt.group, rt.plural), start)
         follow = self._log.follow(start, flt, bookmarks=bookmarks,
                                   bookmark_interval=self.bookmark_interval, timeout=timeout,
                                   stop=stop)
@@ -311,14 +319,14 @@ class Store(WriteOps):
 
         def events() -> Iterator[tuple[str, bytes]]:
             for record in initial:
-                yield "ADDED", render(prefix, record)
+                yield "ADDED", view(record)
             if send_initial_events:
                 meta = orjson.dumps({"resourceVersion": str(start),
                                      "annotations": {"k8s.io/initial-events-end": "true"}})
                 yield "BOOKMARK", bookmark_prefix + b'"metadata":' + meta + b"}"
             for kind, item in follow:
                 if isinstance(item, Record):
-                    yield kind, render(prefix, item)
+                    yield kind, view(item)
                 else:
                     meta = orjson.dumps({"resourceVersion": str(item)})
                     yield kind, bookmark_prefix + b'"metadata":' + meta + b"}"
@@ -352,6 +360,17 @@ class Store(WriteOps):
                                f"({rt.plural}.{v}.{rt.group or 'core'})")
             prefix = self._prefixes[key] = _type_prefix(rt.api_version(v), rt.kind)
         return prefix
+
+    def _view(self, table: Table, version: str | None) -> Callable[[Record], bytes]:
+        """How records of `table` are shown at `version` (404 for a version not served): as
+        stored for core types and the storage version, else pruned to that version's schema."""
+        rt = table.rt
+        prefix = self._prefix(rt, version)
+        schema = rt.schemas.get(version or rt.storage_version)
+        if not rt.is_custom or version in (None, rt.storage_version) or not schema:
+            return partial(render, prefix)
+        cache = self._pruned.setdefault((rt.group, rt.plural, str(version)), {})
+        return pruning_view(prefix, schema, cache, table.records)
 
     def _commit(self, table: Table, event: str, record: Record, removed: bool = False) -> None:
         """Store a new version (lock held): bump nothing here; `record.rv` is the new rv."""

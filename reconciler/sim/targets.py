@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
+import orjson
+
 from reconciler.sim.edge import SecretState
 from reconciler.sim.errors import ApiError
 from reconciler.sim.prepull import NodeFacts, PrePullSpec, node_facts, selector_string
 from reconciler.sim.store import Store
 
 JOBS = ("operations.kubeedge.io", "imageprepulljobs")
-DOCKERCONFIG_TYPE = "kubernetes.io/dockerconfigjson"
+DOCKERCONFIG_KEY = ".dockerconfigjson"
+# CRI AuthConfig's JSON fields, and those that carry a credential
+AUTH_CONFIG_FIELDS = frozenset({"username", "password", "auth", "server_address",
+                                "identity_token", "registry_token"})
+CREDENTIAL_FIELDS = AUTH_CONFIG_FIELDS - {"server_address"}
 
 
 def resolve_targets(store: Store, spec: PrePullSpec) -> list[tuple[str, NodeFacts | None]]:
@@ -34,9 +43,13 @@ def resolve_targets(store: Store, spec: PrePullSpec) -> list[tuple[str, NodeFact
     return [(f.name, f) for f in map(node_facts, items)]
 
 
-def secret_state(store: Store, ref: str) -> SecretState:
-    """Whether the edge could use the `namespace/name` secret: it checks only presence and
-    shape (type and the `.dockerconfigjson` key), never the contents."""
+def secret_state(store: Store, ref: str, *, auths_yield_no_credentials: bool = True) -> SecretState:
+    """Whether the edge could use the `namespace/name` secret, as EdgeCore reads it: only
+    `data[".dockerconfigjson"]` (never the Secret's type), JSON-decoded straight into a CRI
+    AuthConfig (reference 1.9, 4.5, inferred). "ok" when that yields credentials, "anonymous"
+    when it decodes to none (a standard `{"auths": ...}` document with
+    `auths_yield_no_credentials`), else why the edge fails. The simulated edge reads the
+    contents as the real one does; nothing of them is logged or returned."""
     if not ref:
         return "none"
     parts = ref.split("/")
@@ -48,7 +61,33 @@ def secret_state(store: Store, ref: str) -> SecretState:
         if exc.code == 404:
             return "missing"
         raise
-    data = secret.get("data") or {}
-    if secret.get("type") == DOCKERCONFIG_TYPE and ".dockerconfigjson" in data:
+    encoded = (secret.get("data") or {}).get(DOCKERCONFIG_KEY)
+    if not isinstance(encoded, str):
+        return "bad-content"
+    try:
+        document = orjson.loads(base64.b64decode(encoded, validate=True))
+    except (ValueError, orjson.JSONDecodeError):
+        return "bad-content"
+    return _credentials(document, auths_yield_no_credentials)
+
+
+def _credentials(document: Any, auths_yield_no_credentials: bool) -> SecretState:
+    """Go's json.Unmarshal into AuthConfig: keys match case-insensitively, other keys (such
+    as `auths`) are ignored, a non-string credential is a decode error."""
+    if document is None:
+        return "anonymous"
+    if not isinstance(document, dict):
+        return "bad-content"
+    found = False
+    for key, value in document.items():
+        if key.lower() not in AUTH_CONFIG_FIELDS:
+            continue
+        if not isinstance(value, str):
+            return "bad-content"
+        found = found or (key.lower() in CREDENTIAL_FIELDS and bool(value))
+    if found:
         return "ok"
-    return "bad-content"
+    auths = document.get("auths")
+    if not auths_yield_no_credentials and isinstance(auths, dict) and auths:
+        return "ok"  # an edge that understood the standard layout
+    return "anonymous"

@@ -142,12 +142,21 @@ def timeout_nodes(status: Obj, spec: PrePullSpec, created: datetime,
     return (new, timed_out) if timed_out else (None, [])
 
 
+def node_phase(status: Obj, node: str) -> str | None:
+    """The phase of `node` in the job status, or None when the job does not list it."""
+    for entry in status.get("nodeStatus") or []:
+        if entry.get("nodeName") == node:
+            return str(entry.get("phase", ""))
+    return None
+
+
 def mark_dispatched(status: Obj, node: str, connected: bool) -> Obj:
     """CloudCore sent the task to `node`: InProgress; a node not connected to this CloudCore
-    is Failure at once (its reason is dropped for this job type, reference 3.2)."""
+    is Failure at once (its reason is dropped for this job type, reference 3.2). Only a
+    Pending node changes: a node that timed out while queued keeps Unknown."""
     new = copy.deepcopy(status)
     for entry in new.get("nodeStatus") or []:
-        if entry.get("nodeName") == node:
+        if entry.get("nodeName") == node and entry.get("phase") == "Pending":
             entry["phase"] = "InProgress" if connected else "Failure"
     return new
 

@@ -1,8 +1,8 @@
 """The bounded event history behind watches, and the watch loop that reads it.
 
-Every committed write appends exactly one event carrying the new global resourceVersion, so
-event `rv` sits at index `rv - first_rv` of the history: a resume point is found by arithmetic.
-A watch asking for a version older than the history holds answers 410 Gone.
+Every committed write appends exactly one event carrying the new global resourceVersion to the
+history of its resource type (each bounded on its own, as the API server's watch cache is per
+type). A watch asking for a version older than its type's history holds answers 410 Gone.
 """
 
 from __future__ import annotations
@@ -51,36 +51,69 @@ def gone(requested: int, oldest: int) -> ApiError:
     return ApiError(410, "Expired", f"too old resource version: {requested} ({oldest})")
 
 
+class TableHistory:
+    """The held events of one resource type, oldest first, and the newest version dropped."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.events: deque[LoggedEvent] = deque()
+        self.dropped_rv = 0  # events of this type up to here may be gone
+
+    def append(self, event: LoggedEvent) -> None:
+        if len(self.events) >= self.size:
+            self.dropped_rv = self.events.popleft().rv
+        self.events.append(event)
+
+    def since(self, rv: int) -> list[LoggedEvent]:
+        """Held events above `rv`; scanned from the newest end, where followers read."""
+        out: list[LoggedEvent] = []
+        for event in reversed(self.events):
+            if event.rv <= rv:
+                break
+            out.append(event)
+        out.reverse()
+        return out
+
+
 class EventLog:
-    """Bounded history of committed events; guarded by the store's condition variable."""
+    """Bounded history of committed events, one history per resource type (so churn of one
+    type never expires a watch on another); resourceVersions stay global. Guarded by the
+    store's condition variable."""
 
     def __init__(self, cond: threading.Condition, size: int) -> None:
         self.cond = cond
-        self.events: deque[LoggedEvent] = deque(maxlen=max(1, size))
+        self.size = max(1, size)
+        self.tables: dict[TableKey, TableHistory] = {}
         self.current_rv = 0
 
-    @property
-    def first_rv(self) -> int:
-        """The oldest resourceVersion still held (current+1 when the history is empty)."""
-        return self.events[0].rv if self.events else self.current_rv + 1
+    def _history(self, table: TableKey) -> TableHistory:
+        history = self.tables.get(table)
+        if history is None:
+            history = self.tables[table] = TableHistory(self.size)
+        return history
 
     def append(self, event: LoggedEvent) -> None:
         """Record a committed write and wake every watcher (caller holds the lock)."""
-        self.events.append(event)
+        self._history(event.table).append(event)
         self.current_rv = event.rv
         self.cond.notify_all()
 
-    def check_resume(self, rv: int) -> None:
-        """ApiError 410 when events after `rv` are no longer all held (caller holds the lock)."""
-        if rv < self.first_rv - 1:
-            raise gone(rv, self.first_rv - 1)
+    def check_resume(self, table: TableKey, rv: int) -> None:
+        """ApiError 410 when the events of `table` after `rv` are no longer all held (caller
+        holds the lock)."""
+        dropped = self.dropped_rv(table)
+        if rv < dropped:
+            raise gone(rv, dropped)
 
-    def since(self, rv: int) -> list[LoggedEvent]:
-        """Events with a resourceVersion above `rv` (caller holds the lock and checked resume)."""
-        start = rv + 1 - self.first_rv
-        if start >= len(self.events):
-            return []
-        return [self.events[i] for i in range(max(0, start), len(self.events))]
+    def dropped_rv(self, table: TableKey) -> int:
+        """The newest version of `table` no longer held (0: nothing dropped yet)."""
+        history = self.tables.get(table)
+        return history.dropped_rv if history is not None else 0
+
+    def since(self, table: TableKey, rv: int) -> list[LoggedEvent]:
+        """Events of `table` above `rv` (caller holds the lock and checked resume)."""
+        history = self.tables.get(table)
+        return history.since(rv) if history is not None else []
 
     def follow(self, start_rv: int, flt: WatchFilter, *, bookmarks: bool, bookmark_interval: float,
                timeout: float | None, stop: threading.Event | None,
@@ -96,17 +129,18 @@ class EventLog:
             if (stop is not None and stop.is_set()) or (deadline is not None and now >= deadline):
                 return
             with self.cond:
-                self.check_resume(pos)
-                batch = self.since(pos)
+                self.check_resume(flt.table, pos)
+                batch = self.since(flt.table, pos)
                 if not batch:
                     wait = bookmark_interval - (now - last_sent) if bookmarks else 0.5
                     if deadline is not None:
                         wait = min(wait, deadline - now)
                     if wait > 0:
                         self.cond.wait(timeout=min(wait, 0.5))
-                    self.check_resume(pos)
-                    batch = self.since(pos)
-                pos = self.current_rv if not batch else batch[-1].rv
+                    self.check_resume(flt.table, pos)
+                    batch = self.since(flt.table, pos)
+                # every event of this type up to current_rv is in `batch`
+                pos = self.current_rv
             for event in batch:
                 if flt.matches(event.table, event.record):
                     last_sent = clock()

@@ -105,6 +105,14 @@ class WriteOps:
             raise invalid(rt.kind, rt.group, name, report.invalid)
         return out
 
+    def _shown(self, rt: ResourceType, version: str, obj: Obj) -> Obj:
+        """A write's answer at the request's version: a custom resource written at another
+        version than the storage one is pruned to that version's schema, as reads are."""
+        schema = rt.schemas.get(version)
+        if not rt.is_custom or version == rt.storage_version or not schema:
+            return obj
+        return check_object(obj, schema, prune=True)[0]
+
     def create(self, group: str, plural: str, obj: Obj, *, namespace: str | None = None,
                version: str | None = None, dry_run: bool = False,
                field_validation: str = "Ignore", warnings: list[str] | None = None) -> Obj:
@@ -155,17 +163,18 @@ class WriteOps:
                 hooks.prepare(new, None)
             record = encode(new, rv)
             if dry_run:
-                return _fresh(prefix, record)
+                return self._shown(rt, v, _fresh(prefix, record))
             self._commit(table, "ADDED", record)
             if hooks and hooks.after:
                 hooks.after("ADDED", _fresh(prefix, record))
-            return _fresh(prefix, record)
+            return self._shown(rt, v, _fresh(prefix, record))
 
     def update(self, group: str, plural: str, obj: Obj, *, namespace: str | None = None,
                version: str | None = None, subresource: str | None = None,
                dry_run: bool = False, field_validation: str = "Ignore",
                warnings: list[str] | None = None) -> Obj:
-        """Replace. 409 Conflict when obj's resourceVersion is set and stale. On the main
+        """Replace. 409 Conflict when obj's resourceVersion is set and stale; for a custom
+        resource (main or status) a missing resourceVersion is 422 Invalid. On the main
         resource status is kept from storage; on `status` only status changes. generation
         bumps when spec changes. An update that changes nothing is a no-op (same rv, no event).
         Removing the last finalizer of an object being deleted removes it (DELETED event)."""
@@ -181,7 +190,7 @@ class WriteOps:
             ns = self._ns(rt, namespace or meta.get("namespace"))
             new = self._validated(rt, v, own, field_validation, warnings)
             return self._replace(table, v, name, ns, new, subresource, dry_run,
-                                 meta.get("resourceVersion"))
+                                 meta.get("resourceVersion"), require_version=rt.is_custom)
 
     def patch(self, group: str, plural: str, name: str, patch: Any, patch_type: PatchType, *,
               namespace: str | None = None, version: str | None = None,
@@ -258,18 +267,23 @@ class WriteOps:
                 raise not_found(plural, group, name)
             obj = _fresh(prefix, record)
             meta = obj["metadata"]
+            v = version or rt.storage_version
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp") or dry_run:
-                    return obj
+                    return self._shown(rt, v, obj)
+                # Kubernetes markAsDeleting: the first deletion bumps generation (when tracked)
+                if int(meta.get("generation") or 0) > 0:
+                    meta["generation"] = int(meta["generation"]) + 1
                 meta["deletionTimestamp"] = self._timestamp()
                 meta["deletionGracePeriodSeconds"] = 0
-                return self._store(table, prefix, obj, "MODIFIED")
+                return self._shown(rt, v, self._store(table, prefix, obj, "MODIFIED"))
             if dry_run:
-                return obj
-            return self._store(table, prefix, obj, "DELETED")
+                return self._shown(rt, v, obj)
+            return self._shown(rt, v, self._store(table, prefix, obj, "DELETED"))
 
     def _replace(self, table: Table, version: str, name: str, ns: str | None, new: Obj,
-                 subresource: str | None, dry_run: bool, precondition: Any) -> Obj:
+                 subresource: str | None, dry_run: bool, precondition: Any, *,
+                 require_version: bool = False) -> Obj:
         rt = table.rt
         if subresource not in (None, "status", "*") or (subresource == "status" and not rt.has_status):
             raise ApiError(404, "NotFound", f"the server could not find the requested resource "
@@ -278,6 +292,11 @@ class WriteOps:
         record = table.records.get(object_key(name, ns))
         if record is None:
             raise not_found(rt.plural, rt.group, name)
+        if require_version and not precondition:
+            # custom resources do not allow unconditional updates (the API server names the
+            # resource, not the kind, in this message)
+            raise invalid(rt.plural, rt.group, name, [
+                ("metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")])
         if precondition and str(precondition) != str(record.rv):
             raise conflict(rt.plural, rt.group, name)
         old = _fresh(prefix, record)
@@ -308,12 +327,13 @@ class WriteOps:
         if _spec_part(merged) != _spec_part(old):
             merged["metadata"]["generation"] = int(old["metadata"].get("generation") or 0) + 1
         if merged == old:
-            return old
+            return self._shown(rt, version, old)
         removing = bool(merged["metadata"].get("deletionTimestamp")) and not merged["metadata"].get(
             "finalizers")
         if dry_run:
-            return merged
-        return self._store(table, prefix, merged, "DELETED" if removing else "MODIFIED")
+            return self._shown(rt, version, merged)
+        return self._shown(rt, version,
+                           self._store(table, prefix, merged, "DELETED" if removing else "MODIFIED"))
 
     def _store(self, table: Table, prefix: bytes, obj: Obj, event: str) -> Obj:
         """Commit `obj` (lock held) under a new resourceVersion; DELETED removes it."""

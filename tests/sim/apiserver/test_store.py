@@ -147,8 +147,11 @@ def test_paging_visits_every_object_once_and_token_expires() -> None:
         names += [i["metadata"]["name"] for i in items]
     assert names == [f"n{i:02d}" for i in range(25)]
     _, _, stale = small.list("", "nodes", limit=5)
-    for i in range(25):
+    for i in range(25):  # another type's churn leaves the nodes' history alone
         small.create("", "configmaps", {"metadata": {"name": f"c{i}"}}, namespace="default")
+    assert len(small.list("", "nodes", limit=5, continue_token=stale)[0]) == 5
+    for i in range(21):  # one more node event than the history holds since the list
+        small.patch("", "nodes", "n00", {"metadata": {"labels": {"i": str(i)}}}, "merge")
     assert _codes(lambda: small.list("", "nodes", limit=5, continue_token=stale)) == (410, "Expired")
 
 
@@ -163,7 +166,21 @@ def test_watch_resumes_from_a_version_and_expires_outside_history() -> None:
               for e in small.watch("", "nodes", resource_version=mark, timeout=0.3)]
     assert events == [("ADDED", "n1"), ("MODIFIED", "n0"), ("DELETED", "n1")]
     for i in range(12):
-        small.create("", "configmaps", {"metadata": {"name": f"c{i}"}}, namespace="default")
+        small.create("", "nodes", edge_node(f"m{i}"))
+    assert _codes(lambda: small.watch("", "nodes", resource_version=mark)) == (410, "Expired")
+
+
+def test_node_churn_cannot_expire_a_job_watch() -> None:
+    small = new_store(history=10)
+    small.create(*IPPJ, prepull_job("j"))
+    mark = small.resource_version
+    small.patch(*IPPJ, "j", {"metadata": {"labels": {"a": "b"}}}, "merge")
+    for i in range(30):  # three histories' worth of node heartbeats
+        small.create("", "nodes", edge_node(f"n{i}"))
+    events = [(e.type, e.object["metadata"]["labels"])
+              for e in small.watch(*IPPJ, resource_version=mark, timeout=0.3)]
+    assert events == [("MODIFIED", {"a": "b"})]
+    # resourceVersions stay global: the node watch from the same mark has lost its history
     assert _codes(lambda: small.watch("", "nodes", resource_version=mark)) == (410, "Expired")
 
 

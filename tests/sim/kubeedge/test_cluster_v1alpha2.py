@@ -50,24 +50,40 @@ def test_not_ready_and_unknown_nodes_fail_at_init(make_cluster: MakeCluster) -> 
     assert status["phase"] == "Completed"
 
 
-@pytest.mark.parametrize(("wedge", "queued_phase", "pulled"), [
-    pytest.param(True, "Unknown", False, id="wedged-7049"),
-    pytest.param(False, "Successful", True, id="slot-freed"),
+@pytest.mark.parametrize(("wedge", "executor_kept"), [
+    pytest.param(True, True, id="wedged-7049"),
+    pytest.param(False, False, id="slot-freed"),
 ])
-def test_silent_node_wedges_the_queue(make_cluster: MakeCluster, wedge: bool, queued_phase: str,
-                                      pulled: bool) -> None:
+def test_silent_node_wedges_the_queue(make_cluster: MakeCluster, wedge: bool,
+                                      executor_kept: bool) -> None:
     cluster = make_cluster(switches=Switches(wedge_on_silent_node=wedge))
     silent, queued = fresh_nodes(cluster, 2)
     cluster.nodes[silent].set_behaviour("silent")
     cluster.store.create(*JOBS, job("j", [silent, queued], timeoutSeconds=30, failureTolerate="0"))
     cluster.advance(900)
-    phases = node_phases(cluster, "j")
-    assert phases[silent] == "Unknown"
-    # Both time out together (the queued node is measured from the job's creation); only
-    # without the wedge does the queued node get dispatched and its late report land.
-    assert phases[queued] == queued_phase
-    assert cluster.nodes[queued].has_image(NGINX) is pulled
-    assert status_of(cluster, "j")["phase"] == "Failure"  # final: the late report changes no phase
+    # Both time out together (the queued node is measured from the job's creation). A slot
+    # freed by the timeout never dispatches a node that is no longer Pending: the queued node
+    # stays Unknown and is not pulled, in a job that is final anyway.
+    assert node_phases(cluster, "j") == {silent: "Unknown", queued: "Unknown"}
+    assert not cluster.nodes[queued].has_image(NGINX)
+    assert status_of(cluster, "j")["phase"] == "Failure"
+    assert ("j" in cluster.prepull.executors) is executor_kept
+
+
+def test_deleted_event_without_deletion_timestamp_interrupts_the_executor(
+        make_cluster: MakeCluster) -> None:
+    cluster = make_cluster()
+    first, *queued = fresh_nodes(cluster, 3)
+    cluster.store.create(*JOBS, job("j", [first, *queued], concurrency=1))
+    cluster.advance(0.2)  # finalizer, Init, first node dispatched
+    assert node_phases(cluster, "j")[first] == "InProgress"
+    # The finalizer is removed by hand and the job deleted before the controller-manager
+    # reconciles again: CloudCore sees a DELETED event with no deletionTimestamp before it.
+    cluster.store.mutate(*JOBS, "j", lambda o: o["metadata"].pop("finalizers"))
+    cluster.store.delete(*JOBS, "j")
+    cluster.advance(600)
+    assert [cluster.nodes[n].has_image(NGINX) for n in queued] == [False, False]
+    assert "j" not in cluster.prepull.executors
 
 
 @pytest.mark.parametrize(("skip", "phase"), [

@@ -41,9 +41,11 @@ spec:
     retryTimes: 1
     imageSecrets: default/my-secret
 """
-# A placeholder credential (demo:demo), as `kubectl create secret docker-registry` lays it out.
+# A placeholder credential (demo:demo) laid out as the edge reads it: a top-level CRI
+# AuthConfig. The guide's `kubectl create secret docker-registry` writes {"auths": {...}},
+# which the edge decodes into no credentials (reference 8.3; tests/sim/kubeedge/test_pull_secrets.py).
 DOCKERCONFIG = base64.b64encode(
-    b'{"auths":{"registry.cn-hangzhou.aliyuncs.com":{"auth":"ZGVtbzpkZW1v"}}}').decode()
+    b'{"auth":"ZGVtbzpkZW1v","server_address":"registry.cn-hangzhou.aliyuncs.com"}').decode()
 SECRET = f"""\
 apiVersion: v1
 kind: Secret
@@ -78,8 +80,8 @@ def test_seed_example_job_completes(cluster: EmbeddedCluster, tmp_path: Path) ->
     node_a, node_b = [n for n in cluster.edge_names()
                       if cluster.nodes[n].edge.disk_bytes >= 64 * 2**30][:2]
 
-    # What `kubectl create secret docker-registry` builds (that command sends protobuf, which
-    # the emulator does not speak): a dockerconfigjson secret with a placeholder credential.
+    # A dockerconfigjson secret with a placeholder credential in the shape the edge decodes
+    # (`kubectl create secret docker-registry` sends protobuf, which the emulator does not speak).
     kubectl(kubeconfig, "apply", "-f", "-", stdin=SECRET)
     manifest = tmp_path / "imageprepull.yaml"
     manifest.write_text(EXAMPLE.format(image=IMAGE, node_a=node_a, node_b=node_b))

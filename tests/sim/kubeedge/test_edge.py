@@ -35,6 +35,17 @@ def test_pull_takes_size_over_link_and_skips_present_images() -> None:
     assert edge.images.keys() == {SMALL.ref}  # the outcome does not change the node
 
 
+def test_held_image_succeeds_even_when_the_registry_lacks_it() -> None:
+    # CRI ImageStatus on the node's own store comes before any registry lookup
+    gone = RegistryImage("docker.io/library/redis:7.2", 40 * MIB, digest_of("redis"))
+    edge = node()
+    edge.add_image(gone, T0)
+    out = simulate_pull(edge, ["redis:7.2"], CATALOGUE, secret="", secret_state="none",
+                        attempts=1, whole_list=True)
+    assert out.ok and out.arrivals == ()
+    assert [(r.image, r.ok) for r in out.results] == [("redis:7.2", True)]
+
+
 @pytest.mark.parametrize(("images", "secret_state", "fragment"), [
     pytest.param(["nginx:9.9"], "none", "not found", id="unknown-reference"),
     pytest.param(["reg.example.com/team/app:1"], "none", "no basic auth credentials", id="needs-secret"),
