@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -212,7 +214,8 @@ def _quiet_logging(console: Console) -> None:
     "seeded fleet of edge nodes converges to fleet-examples/ served by git daemon, then an image "
     "bump is committed, pushed and announced by a signed webhook, and the fleet converges again."
     "\n\nExit codes: 0 converged after the change, 1 it did not within --timeout (or could not "
-    "start), 130 interrupted."
+    "start), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); either way everything the demo "
+    "started is stopped and its temporary files removed."
 ))
 def demo_command(
     short: Annotated[bool, typer.Option("--short", help="A small fleet and short time limits "
@@ -229,11 +232,30 @@ def demo_command(
     settings = DemoSettings(nodes=nodes or (40 if short else 300), seed=seed,
                             timeout=timeout or (50.0 if short else 150.0), short=short)
     _quiet_logging(Console(stderr=True) if not console.is_terminal else console)
+    terminated = Terminated()
+    previous = signal.signal(signal.SIGTERM, terminated.on_sigterm)
     try:
         code = run_demo(settings, console)
     except (GitError, KubeError, LookupError, OSError, RuntimeError) as error:
         fail(f"the demo could not run: {error}")
     except KeyboardInterrupt:
-        console.print("interrupted: stopped the controller, git daemon and cluster; removed temporary files")
-        code = 130
+        console.print(f"{'terminated' if terminated.by_sigterm else 'interrupted'}: stopped the "
+                      "controller, git daemon and cluster; removed temporary files")
+        code = 128 + (signal.SIGTERM if terminated.by_sigterm else signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(code)
+
+
+class Terminated:
+    """Turns the first SIGTERM into a KeyboardInterrupt, so `kill` cleans up as Ctrl-C does
+    (every ExitStack callback of the demo runs); later ones are ignored while it cleans up."""
+
+    def __init__(self) -> None:
+        self.by_sigterm = False
+
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        if self.by_sigterm:
+            return
+        self.by_sigterm = True
+        raise KeyboardInterrupt

@@ -7,8 +7,10 @@ repository that `git daemon` serves, exactly as a developer's `git push` would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -41,6 +43,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _signal_group(group: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group has ended already
+        os.killpg(group, signum)
+
+
 class ServedFleetRepository:
     """`fleet-examples/` in a git repository served by `git daemon`; a context manager that stops
     the daemon on exit (the caller owns `root` and removes it)."""
@@ -64,11 +71,18 @@ class ServedFleetRepository:
         _git("clone", "-q", "--bare", str(self.work), str(self.bare), cwd=self.root)
         _git("remote", "add", "origin", str(self.bare), cwd=self.work)
         port = _free_port()
+        # A session of its own: git daemon forks a child per connection, and stop() ends the
+        # whole group, whatever signal ends the demo.
         self._daemon = subprocess.Popen(
             ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={self.served}",
              "--listen=127.0.0.1", f"--port={port}", str(self.served)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **_GIT_ENV})
-        self._wait_listening(port)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **_GIT_ENV},
+            start_new_session=True)
+        try:
+            self._wait_listening(port)
+        except BaseException:
+            self.stop()
+            raise
         self.url = f"git://127.0.0.1:{port}/fleet.git"
         return self
 
@@ -100,15 +114,17 @@ class ServedFleetRepository:
         _git("push", "-q", "origin", self.branch, cwd=self.work)
 
     def stop(self) -> None:
-        """Stop `git daemon` (idempotent)."""
-        if self._daemon is not None and self._daemon.poll() is None:
-            self._daemon.terminate()
-            try:
-                self._daemon.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._daemon.kill()
-                self._daemon.wait(timeout=5)
-        self._daemon = None
+        """Stop `git daemon` and the children it forked (idempotent)."""
+        daemon, self._daemon = self._daemon, None
+        if daemon is None:
+            return
+        _signal_group(daemon.pid, signal.SIGTERM)
+        try:
+            daemon.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _signal_group(daemon.pid, signal.SIGKILL)
+            daemon.wait(timeout=5)
+        _signal_group(daemon.pid, signal.SIGKILL)  # children still serving a connection
 
     def __enter__(self) -> ServedFleetRepository:
         return self.start()

@@ -1,7 +1,8 @@
 """`edgefleet plan`: what a revision would change on a cluster (live or from snapshots).
 
-Exit codes follow `terraform plan -detailed-exitcode`: 0 nothing to do, 2 changes planned,
-1 error (one line on stderr naming the file:line or the object).
+Exit codes follow `terraform plan -detailed-exitcode`: 0 nothing to do, 2 changes planned (jobs
+or inventory records `sync` would write), 1 error (one line on stderr naming the file:line or
+the object).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from reconciler.cycle import utc_now
 from reconciler.kube.errors import KubeError
 from reconciler.kube.observing import ClusterFacts, from_snapshots, observe
 from reconciler.kube.session import Session
+from reconciler.kubeedge import JOB_API_VERSIONS, JobSpecError
 from reconciler.manifests import load_fleet
 from reconciler.manifests.fleet import Fleet
 from reconciler.planner import EmptyDesiredState, Plan, PlannerSettings, plan
@@ -64,7 +66,8 @@ OutputOption = Annotated[OutputFormat, typer.Option(
     "of `kubectl get nodes -o json`; --jobs: of `kubectl get imageprepulljobs -o json`; "
     "--inventories: of `kubectl get edgenodeinventories -o json`), so a plan can run in CI "
     "without credentials.\n\n"
-    "Exit codes: 0 nothing to do, 2 changes planned, 1 error."
+    "Exit codes: 0 nothing to do, 2 changes planned (jobs to create or delete, or "
+    "EdgeNodeInventory records that sync would write), 1 error."
 ))
 def plan_command(
     repo: RepoOption,
@@ -83,6 +86,8 @@ def plan_command(
         fail("--jobs and --inventories need --nodes (or read the cluster with --kubeconfig)")
     if nodes is not None and (kubeconfig is not None or context is not None):
         fail("use either snapshots (--nodes ...) or a cluster (--kubeconfig/--context), not both")
+    if job_api_version is not None and job_api_version not in JOB_API_VERSIONS:
+        fail(f"--job-api-version {job_api_version!r}: expected one of {', '.join(sorted(JOB_API_VERSIONS))}")
     try:
         source = open_fleet_source(repo, path)
         files = source.read(rev)
@@ -94,10 +99,15 @@ def plan_command(
                         settings=PlannerSettings())
         if base is not None:
             the_plan = _with_changes(the_plan, source, base, fleet, facts)
+        rendered = render_plan(the_plan.to_dict(), output.value)
     except (SourceError, KubeError, EmptyDesiredState) as error:
         fail(str(error))
-    typer.echo(render_plan(the_plan.to_dict(), output.value))
-    raise typer.Exit(EXIT_CHANGES if the_plan.has_changes else EXIT_NO_CHANGES)
+    except JobSpecError as error:  # e.g. jobs of a dialect edgefleet does not write
+        fail(f"cannot build the planned jobs: {error}")
+    typer.echo(rendered)
+    # Inventory records count as changes: `sync` would write them (evidence it must keep).
+    changes = the_plan.has_changes or bool(the_plan.inventory_updates)
+    raise typer.Exit(EXIT_CHANGES if changes else EXIT_NO_CHANGES)
 
 
 def _load(files: dict[str, bytes]) -> Fleet:

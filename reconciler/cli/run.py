@@ -15,6 +15,7 @@ import typer
 from reconciler.cli.app import app
 from reconciler.cli.messages import fail
 from reconciler.controller.daemon import Controller, ControllerSettings
+from reconciler.controller.http import parse_listen
 from reconciler.controller.leader import LeaderTiming
 from reconciler.controller.logs import LogFormat, configure_logging
 from reconciler.controller.webhook import read_secret
@@ -54,7 +55,8 @@ def parse_duration(text: str, option: str) -> float:
     "--lease-namespace/--lease-name writes, so several replicas are safe. Serves /healthz, /readyz, "
     "/metrics and /status on --listen.\n\n"
     "SIGTERM or Ctrl-C: finish the write in progress, release the Lease, exit 0. Exit 1: cannot "
-    "start (kubeconfig, secret file, address in use)."
+    "start (kubeconfig, secret file, bad or busy --listen address). Exit 2: usage error (unknown "
+    "option, a duration such as --interval that does not parse)."
 ))
 def run_command(
     repo: Annotated[str, typer.Option("--repo", help="Fleet repository URL (or local path).")],
@@ -89,6 +91,7 @@ def run_command(
         timing = LeaderTiming(parse_duration(lease_duration, "--lease-duration"),
                               parse_duration(renew_deadline, "--renew-deadline"),
                               parse_duration(retry_period, "--retry-period"))
+        parse_listen(listen)  # a bad address is the user's, reported before anything starts
         secret = read_secret(webhook_secret_file) if webhook_secret_file is not None else None
         settings = ControllerSettings(
             repo=repo, branch=branch, path=path, interval=parse_duration(interval, "--interval"),
@@ -102,7 +105,7 @@ def run_command(
             for name in install_crds(session, read_crds()):
                 log.info("installed CRD %s", name)
         controller = Controller(settings, session)
-    except (KubeError, OSError) as error:
+    except (KubeError, OSError, ValueError) as error:
         session.close()
         fail(f"cannot start: {error}")
     serve_until_signalled(controller)

@@ -37,9 +37,9 @@ from reconciler.cycle import SyncSettings, sync_once, utc_now
 from reconciler.cycle.outcome import CycleResult, GoodRevision, Outcome
 from reconciler.kube.applying import ApplyReport
 from reconciler.kube.cluster import LiveCluster
-from reconciler.kube.errors import KubeError
+from reconciler.kube.errors import Fenced
 from reconciler.kube.observing import ClusterFacts
-from reconciler.kube.session import Session
+from reconciler.kube.session import Session, WriteFence
 from reconciler.planner.model import Plan
 from reconciler.source import Repository
 
@@ -71,18 +71,34 @@ class ControllerSettings:
     clock_speed: float = 1.0
 
 
-class NotLeading(KubeError):
+class NotLeading(Fenced):
     """A write was refused because this replica does not hold the Lease (or is stopping)."""
+
+
+def write_fence(may_write: Callable[[], bool], timing: LeaderTiming) -> WriteFence:
+    """The fence on every request a leader's cycle writes with.
+
+    A leader still believes it leads up to `renew_deadline` after its last renewal, and a peer
+    takes the Lease no sooner than `lease_duration` after it: each attempt must land within
+    that window, so its timeout is half of it; `may_write` is asked before every attempt, and
+    retries stop after the other half, so stopping waits at most one window for a write.
+    """
+    half = timing.write_window / 2
+    return WriteFence(may_send=may_write, request_timeout=half, budget=half,
+                      closed="no longer the leader or stopping")
 
 
 class _Fence:
     """The cluster as the worker's cycles see it: remembers what `observe` saw, and refuses to
-    write unless `may_write()` (checked before the apply and again after every write)."""
+    write unless `may_write()` (checked before the apply, before every request attempt and
+    again after every write)."""
 
-    def __init__(self, live: LiveCluster, may_write: Callable[[], bool]) -> None:
+    def __init__(self, live: LiveCluster, may_write: Callable[[], bool],
+                 timing: LeaderTiming = LeaderTiming()) -> None:
         self._live, self._may_write = live, may_write
         self.facts: ClusterFacts | None = None
         live.progress = self._after_write
+        live.fence = write_fence(may_write, timing)
 
     def observe(self) -> ClusterFacts:
         self.facts = self._live.observe()
@@ -126,10 +142,12 @@ class Controller:
         self.watches = WatchGroup(cluster_watches(session, self.queue.add, self.state.set_watch))
         self.http = ControllerHttp(settings.listen, self.state, self.metrics,
                                    WebhookSettings(settings.webhook_secret, self._on_push))
-        self._fence = _Fence(LiveCluster(session), self._may_write)
+        self._fence = _Fence(LiveCluster(session), self._may_write, settings.leader)
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="reconcile-worker", daemon=True)
+        self._pushes: list[threading.Thread] = []  # webhook-triggered fetches (joined on stop)
+        self._pushes_lock = threading.Lock()
         self._last_good: GoodRevision | None = None
         self._failures = 0
         self.cycle_done = threading.Condition()  # notified after every cycle (tests, demo)
@@ -156,18 +174,37 @@ class Controller:
 
     def stop(self, *, release: bool = True, timeout: float = 30.0) -> None:
         """Stop: no new cycle or write; the write in progress finishes; with `release`, the
-        Lease is handed back (False simulates a crash: it stays held until it expires)."""
+        Lease is handed back (False simulates a crash: it stays held until it expires).
+
+        The Lease is released only once the worker has ended: if it is still busy after
+        `timeout` seconds, the Lease is left to expire, so no peer writes beside it. Git
+        fetches and timers end (within `timeout`) before this returns.
+        """
         if self._stopping.is_set():
             return
         self._stopping.set()
         self.queue.close()
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()  # no new git poll or resync while we wind down
         self.watches.stop(timeout=2)
         if self._worker.is_alive():
             self._worker.join(timeout=timeout)
+        if release and self._worker.is_alive():
+            log.warning("controller %s: a cycle is still running after %.0fs; leaving the Lease "
+                        "to expire instead of releasing it", self.settings.identity, timeout)
+            release = False
         self.elector.stop(release=release)
         self.http.stop()
+        # Timers and webhook fetches may be inside a git fetch (bounded by the source's
+        # network timeouts): wait for them, so the cache directory can be removed after us.
+        if self._scheduler.running:
+            waiter = threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+            waiter.start()
+            waiter.join(timeout=timeout)
+        with self._pushes_lock:
+            pushes = list(self._pushes)
+        for push in pushes:
+            push.join(timeout=timeout)
         log.info("controller %s stopped%s", self.settings.identity,
                  "" if release else " (Lease not released)")
 
@@ -190,7 +227,12 @@ class Controller:
 
     def _on_push(self, forge: str) -> None:
         # Fetch off the HTTP thread: the forge wants its answer now, the fetch may take a while.
-        threading.Thread(target=self.git.poll, name="git-poll-webhook", daemon=True).start()
+        push = threading.Thread(target=self.git.poll, name="git-poll-webhook", daemon=True)
+        with self._pushes_lock:
+            if self._stopping.is_set():
+                return
+            self._pushes = [t for t in self._pushes if t.is_alive()] + [push]
+            push.start()
 
     def _work(self) -> None:
         while not self._stopping.is_set():
@@ -231,7 +273,9 @@ class Controller:
         level = logging.INFO if result.ok else logging.WARNING
         log.log(level, "reconcile %s in %.2fs: %s", result.outcome, view.duration, result.message,
                 extra={"outcome": str(result.outcome), "revision": view.revision_in_force})
-        self._failures = self._failures + 1 if result.outcome is Outcome.TRANSIENT else 0
+        fenced = result.applied is not None and isinstance(result.applied.failure, Fenced)
+        if not fenced:  # stopping or a lost Lease is no failure of the cluster: no more backoff
+            self._failures = self._failures + 1 if result.outcome is Outcome.TRANSIENT else 0
         wake = next_wakeup(result, interval=self.settings.resync, failures=max(self._failures - 1, 0),
                            clock_speed=self.settings.clock_speed)
         now = time.monotonic()

@@ -42,6 +42,10 @@ class BranchFollower:
         self._on_new = on_new_revision
         self._open = open_repository
         self._repo: Repository | None = None
+        # Fetches take a lock of their own, outside the state lock: a slow or silent git server
+        # (bounded by the source's network timeouts) never holds up a cycle that reads the
+        # revision in force, nor the status page.
+        self._fetch_lock = threading.Lock()
         self._lock = threading.Lock()
         self._head: str | None = None
         self._bad: tuple[str, str] | None = None
@@ -59,24 +63,28 @@ class BranchFollower:
         Never raises: a fetch failure is logged and kept in `status().fetch_error` (the cycle
         keeps using the commits already fetched).
         """
-        with self._lock:
+        with self._fetch_lock:
+            repo = self._repo  # only poll() sets it, and polls run one at a time
             try:
-                if self._repo is None:
+                if repo is None:
                     # open() clones or fetches: the first fetch is part of opening.
-                    self._repo = self._open(self._url, self._cache_dir)
+                    repo = self._open(self._url, self._cache_dir)
                 else:
-                    self._repo.fetch()
-                head = self._repo.resolve(self._branch)
+                    repo.fetch()
+                head = repo.resolve(self._branch)
             except SourceError as error:
-                if self._fetch_error != str(error):
-                    log.warning("git: cannot fetch branch %s: %s", self._branch, error)
-                self._fetch_error = str(error)
-                return self._head
-            if self._fetch_error is not None:
-                log.info("git: fetching works again")
-            self._fetch_error = None
-            moved = head != self._head
-            self._head = head
+                with self._lock:
+                    if self._fetch_error != str(error):
+                        log.warning("git: cannot fetch branch %s: %s", self._branch, error)
+                    self._fetch_error = str(error)
+                    return self._head
+            with self._lock:
+                if self._fetch_error is not None:
+                    log.info("git: fetching works again")
+                self._fetch_error = None
+                self._repo = repo
+                moved = head != self._head
+                self._head = head
         if moved:
             log.info("git: branch %s is at %s", self._branch, head[:12])
             self._on_new(head)

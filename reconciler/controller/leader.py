@@ -45,6 +45,13 @@ class LeaderTiming:
         if not self.lease_duration > self.renew_deadline > self.retry_period > 0:
             raise ValueError("leader election needs lease duration > renew deadline > retry period > 0")
 
+    @property
+    def write_window(self) -> float:
+        """Seconds between a leader's last moment of believing it leads (renew deadline) and
+        the first moment a peer may take the Lease (lease duration): a write sent just before
+        the first must land within this window."""
+        return self.lease_duration - self.renew_deadline
+
 
 @dataclass(frozen=True, slots=True)
 class LeaseRecord:
@@ -135,7 +142,7 @@ class LeaseElector:
         self._clock, self._wall = clock, wall_clock
         self._observation = Observation(None, clock())
         self._leading = threading.Event()
-        self._last_renewed = 0.0
+        self._last_renewed = 0.0  # when the last successful create/renew/take was *sent*
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one Lease write at a time (loop vs release)
@@ -167,27 +174,26 @@ class LeaseElector:
         self._step_down("stopped")
 
     def try_once(self) -> bool:
-        """One round of client-go's tryAcquireOrRenew; True when we hold the Lease after it."""
+        """One round of client-go's tryAcquireOrRenew; True when we hold the Lease after it
+        (then the renew deadline counts from when the winning write was sent, and `on_started`
+        runs if we were not leading). Raises the client's ApiException when the API cannot be
+        read or written."""
         with self._lock:
-            return self._try_once_locked()
+            held = self._try_once_locked()
+        if held and not self._leading.is_set():
+            self._leading.set()
+            log.info("leader election: acquired Lease %s/%s as %s", self.namespace, self.name, self.identity)
+            self._on_started()
+        return held
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                held = self.try_once()
+                self.try_once()
             except Exception as exc:  # API down or odd answer: stay a candidate, retry
                 log.warning("leader election: cannot read or write Lease %s/%s: %s",
                             self.namespace, self.name, exc)
-                held = False
-            if held:
-                self._last_renewed = self._clock()
-                if not self._leading.is_set():
-                    self._leading.set()
-                    log.info("leader election: acquired Lease %s/%s as %s",
-                             self.namespace, self.name, self.identity)
-                    self._on_started()
-            else:
-                self.is_leader()  # steps down once the renew deadline has passed
+            self.is_leader()  # steps down once the renew deadline has passed
             # client-go jitters the candidate's retry so that peers do not collide forever.
             pause = self._timing.retry_period
             if not self._leading.is_set():
@@ -195,7 +201,6 @@ class LeaseElector:
             self._stop.wait(pause)
 
     def _try_once_locked(self) -> bool:
-        now = self._clock()
         try:
             lease = self._api.read_namespaced_lease(self.name, self.namespace, _preload_content=False,
                                                     _request_timeout=self._request_timeout)
@@ -204,10 +209,14 @@ class LeaseElector:
             if exc.status != 404:
                 raise
             current = None
+        # The clock is read once the answer is in (as client-go does): a change the read saw may
+        # have happened at any moment until then, so dating it earlier would expire it early.
+        now = self._clock()
         self._observation = observe(self._observation, current, now)
         action = decide(self._observation, self.identity, now)
         if action == "wait":
             return False
+        sent_at = self._clock()
         if action == "create":
             body = self._body(None, taking=True)
             answer = self._api.create_namespaced_lease(self.namespace, body, _preload_content=False,
@@ -224,6 +233,9 @@ class LeaseElector:
                     return False
                 raise
         self._observation = Observation(_record(_json(answer)), self._clock())
+        # Dated from the send, not the answer: a peer may see the write (and start counting its
+        # lease duration) at any moment after it was sent.
+        self._last_renewed = sent_at
         return True
 
     def _body(self, current: LeaseRecord | None, *, taking: bool, releasing: bool = False) -> client.V1Lease:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,13 @@ Obj = dict[str, Any]
 ListFunction = Callable[..., Any]
 
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=edgefleet"
+
+#: client-go's reflector backoff: 0.8 s doubling to 30 s between failed lists or watches.
+BACKOFF_BASE_SECONDS = 0.8
+BACKOFF_MAX_SECONDS = 30.0
+#: A stream open at least this long, or one that delivered an event or a bookmark, was
+#: healthy: the next watch starts at once and the backoff starts over.
+STABLE_STREAM_SECONDS = 5.0
 
 
 def node_fingerprint(node: Obj) -> str:
@@ -78,25 +86,33 @@ class WatchTarget:
 class ResourceWatch:
     """Keeps one resource's fingerprints current and calls `on_change(reason)` when one changes.
 
-    `run()` loops until `stop()`; counters (`relists`, `resumes`, `events`) are for tests and logs.
+    `run()` loops until `stop()`; counters (`relists`, `resumes`, `events`, `bookmarks`) and the
+    backoff delays it waited (`delays`) are for tests and logs. `clock` measures how long a
+    stream stayed open, `pause(seconds)` waits between attempts (default: until `stop()`).
     """
 
     def __init__(self, target: WatchTarget, on_change: Callable[[str], None], *,
                  on_state: Callable[[str, str], None] = lambda resource, state: None,
-                 page_size: int = 500, watch_seconds: int = 300, backoff_max: float = 30.0) -> None:
+                 page_size: int = 500, watch_seconds: int = 300,
+                 backoff_max: float = BACKOFF_MAX_SECONDS, clock: Callable[[], float] = time.monotonic,
+                 pause: Callable[[float], object] | None = None) -> None:
         self.target = target
         self._on_change, self._on_state = on_change, on_state
         self._page_size, self._watch_seconds, self._backoff_max = page_size, watch_seconds, backoff_max
         self._stop = threading.Event()
+        self._clock = clock
+        self._pause = pause if pause is not None else self._stop.wait
         self._response: Any = None
         self.fingerprints: dict[str, str] = {}
         self.resource_version: str | None = None
         self.relists = 0
         self.resumes = 0
         self.events = 0
+        self.bookmarks = 0
+        self.delays: list[float] = []
         self.synced = threading.Event()  # set after the first list
         self._last_failure = ""
-        self._streamed = False  # the current watch request got a 200 and started streaming
+        self._opened_at: float | None = None  # when the current watch got its 200 (None: not yet)
 
     def stop(self) -> None:
         """End `run()` soon: the open stream is shut down so the blocked read returns."""
@@ -112,41 +128,44 @@ class ResourceWatch:
         """List, then watch and resume until stopped; errors back off and never end the loop."""
         failures = 0
         while not self._stop.is_set():
-            delivered, self._streamed = self.events, False
+            delivered, self._opened_at = self.events + self.bookmarks, None
             try:
                 if self.resource_version is None:
                     self._relist()
                 self._on_state(self.target.resource, "watching")
                 self._watch_once()
-                failures, self._last_failure = 0, ""
+                why = "the stream ended"
             except ApiException as exc:
                 if exc.status == 410:
                     log.info("watch %s: resourceVersion %s expired (410 Gone); relisting",
                              self.target.resource, self.resource_version)
                     self.resource_version = None
                     continue
-                failures += 1
-                self._failed(f"HTTP {exc.status} {exc.reason}", failures)
+                why = f"HTTP {exc.status} {exc.reason}"
             except Exception as exc:  # connection dropped, discovery failed, odd answer: retry
-                if self._stop.is_set():
-                    break
-                if self.events > delivered or self._streamed:
-                    # The stream was open and got cut (a proxy, a restart): resume right away
-                    # from the last resourceVersion (a short pause keeps a flapping server cool).
-                    self.resumes += 1
-                    failures = 0
-                    self._stop.wait(0.05)
-                    continue
-                failures += 1
-                self._failed(f"{type(exc).__name__}: {exc}", failures)
+                why = f"{type(exc).__name__}: {exc}"
+            if self._stop.is_set():
+                break
+            opened_at = self._opened_at
+            if opened_at is not None:
+                self.resumes += 1  # resume from the last resourceVersion seen
+            progressed = self.events + self.bookmarks > delivered
+            if progressed or (opened_at is not None and self._clock() - opened_at >= STABLE_STREAM_SECONDS):
+                failures, self._last_failure = 0, ""
+                continue
+            # Failed, or cut before it delivered anything (a proxy, a restarting server): back
+            # off, so a server that accepts and hangs up is not asked 20 times a second.
+            failures += 1
+            self._failed(why, failures)
 
     def _failed(self, why: str, failures: int) -> None:
-        delay = min(self._backoff_max, 0.2 * 2 ** min(failures, 10))
+        delay = min(self._backoff_max, BACKOFF_BASE_SECONDS * 2 ** min(failures - 1, 10))
         self._on_state(self.target.resource, f"retrying ({why})")
         if why != self._last_failure:  # one line per new problem, not one per retry
             log.warning("watch %s: %s; retrying with backoff", self.target.resource, why)
         self._last_failure = why
-        self._stop.wait(delay)
+        self.delays.append(delay)
+        self._pause(delay)
 
     def _relist(self) -> None:
         fresh: dict[str, str] = {}
@@ -190,7 +209,7 @@ class ResourceWatch:
         response = self.target.list_call(**params, _preload_content=False,
                                          _request_timeout=(10, self._watch_seconds + 30))
         self._response = response
-        self._streamed = True
+        self._opened_at = self._clock()
         try:
             for line in _lines(response):
                 if self._stop.is_set():
@@ -199,8 +218,6 @@ class ResourceWatch:
         finally:
             self._response = None
             response.release_conn()
-        if not self._stop.is_set():
-            self.resumes += 1  # the server ended the stream (timeout or dropped): resume
 
     def _handle(self, event: Obj) -> None:
         kind, obj = event.get("type"), event.get("object") or {}
@@ -211,6 +228,7 @@ class ResourceWatch:
         if meta.get("resourceVersion"):
             self.resource_version = str(meta["resourceVersion"])
         if kind == "BOOKMARK":
+            self.bookmarks += 1
             return
         self.events += 1
         name = meta.get("name", "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -19,7 +20,7 @@ from reconciler.inventory.records import InventoryUpdate
 from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL
 from reconciler.kube.errors import ApiRejected, KubeError
 from reconciler.kube.observing import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
-from reconciler.kube.session import Session
+from reconciler.kube.session import Session, WriteFence
 from reconciler.planner.model import JobDeletion, Plan, PlannedJob
 
 log = logging.getLogger("edgefleet.apply")
@@ -65,25 +66,36 @@ class _Tally:
 
 
 def apply_plan(session: Session, plan: Plan, *, job_api_version: str, dry_run: bool = False,
-               progress: Progress | None = None) -> ApplyReport:
+               progress: Progress | None = None, fence: WriteFence | None = None) -> ApplyReport:
     """Write `plan` in order: inventory statuses, job deletes, job creates (fieldValidation=Strict).
 
     Stops at the first error that is not "already done" and reports it in `failure` with what
-    was done before it. With `dry_run`, every request carries dryRun=All: the server validates
-    and admits it but persists nothing.
+    was done before it. When an inventory write conflicted, the deletes are skipped this cycle:
+    a deleted job may carry evidence (a stuck job's silent nodes) that only that write
+    recorded; the next cycle re-reads the inventory and plans them again. With `dry_run`, every
+    request carries dryRun=All: the server validates and admits it but persists nothing. Every
+    request passes `fence` (see Session.call).
     """
     tally = _Tally(len(plan.inventory_updates) + len(plan.create) + len(plan.delete), progress)
-    dry = {"dry_run": "All"} if dry_run else {}
+    options: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
+    if fence is not None:
+        options["fence"] = fence
     mark = " (dry run)" if dry_run else ""
     version = job_api_version.rpartition("/")[2]
     failure: KubeError | None = None
     try:
         for update in plan.inventory_updates:
-            _write_inventory(session, update, dry, tally)
-        for deletion in plan.delete:
-            _delete_job(session, deletion, version, dry, mark, tally)
+            _write_inventory(session, update, options, tally)
+        deletes = plan.delete
+        if tally.lists["conflicts"] and deletes:
+            log.info("inventory of %s changed meanwhile: %d deletes wait for the next cycle",
+                     ", ".join(tally.lists["conflicts"][:3]), len(deletes))
+            tally.total -= len(deletes)
+            deletes = ()
+        for deletion in deletes:
+            _delete_job(session, deletion, version, options, mark, tally)
         for job in plan.create:
-            _create_job(session, job, version, dry, mark, tally)
+            _create_job(session, job, version, options, mark, tally)
     except KubeError as error:
         failure = error
         log.error("apply stopped%s: %s", mark, error)
@@ -91,12 +103,12 @@ def apply_plan(session: Session, plan: Plan, *, job_api_version: str, dry_run: b
     return ApplyReport(dry_run=dry_run, failure=failure, **lists)
 
 
-def _create_job(session: Session, job: PlannedJob, version: str, dry: dict[str, str],
+def _create_job(session: Session, job: PlannedJob, version: str, options: dict[str, Any],
                 mark: str, tally: _Tally) -> None:
     try:
         session.call(f"create {JOB_PLURAL}/{job.name}", session.custom.create_cluster_custom_object,
                      group=JOB_GROUP, version=version, plural=JOB_PLURAL, body=job.manifest(),
-                     field_validation="Strict", **dry)
+                     field_validation="Strict", **options)
     except ApiRejected as error:
         if error.code != 409:
             raise
@@ -110,12 +122,12 @@ def _create_job(session: Session, job: PlannedJob, version: str, dry: dict[str, 
     tally.add("created", job.name, f"created {job.name}")
 
 
-def _delete_job(session: Session, deletion: JobDeletion, version: str, dry: dict[str, str],
+def _delete_job(session: Session, deletion: JobDeletion, version: str, options: dict[str, Any],
                 mark: str, tally: _Tally) -> None:
     try:
         session.call(f"delete {JOB_PLURAL}/{deletion.name}",
                      session.custom.delete_cluster_custom_object, group=JOB_GROUP,
-                     version=version, plural=JOB_PLURAL, name=deletion.name, **dry)
+                     version=version, plural=JOB_PLURAL, name=deletion.name, **options)
     except ApiRejected as error:
         if error.code != 404:
             raise
@@ -125,24 +137,24 @@ def _delete_job(session: Session, deletion: JobDeletion, version: str, dry: dict
     tally.add("deleted", deletion.name, f"deleted {deletion.name}")
 
 
-def _write_inventory(session: Session, update: InventoryUpdate, dry: dict[str, str],
+def _write_inventory(session: Session, update: InventoryUpdate, options: dict[str, Any],
                      tally: _Tally) -> None:
     """Create the node's EdgeNodeInventory if absent, then replace its status (optimistic
     concurrency on resourceVersion: a concurrent writer wins and we re-plan next cycle)."""
-    where = dict(group=INVENTORY_GROUP, version=INVENTORY_VERSION, plural=INVENTORY_PLURAL)
+    where: dict[str, Any] = dict(group=INVENTORY_GROUP, version=INVENTORY_VERSION, plural=INVENTORY_PLURAL)
     what = f"{INVENTORY_PLURAL}/{update.node}"
     resource_version = update.resource_version
     if not update.exists:
         shell = {k: v for k, v in update.manifest().items() if k != "status"}
         try:
             created = session.call(f"create {what}", session.custom.create_cluster_custom_object,
-                                   body=shell, field_validation="Strict", **where, **dry)
+                                   body=shell, field_validation="Strict", **where, **options)
         except ApiRejected as error:
             if error.code != 409:
                 raise
             tally.add("conflicts", update.node, f"inventory {update.node} appeared meanwhile")
             return
-        if dry:
+        if "dry_run" in options:
             tally.add("inventories", update.node, f"inventory {update.node}")
             return  # nothing was persisted, so there is no object whose status to write
         resource_version = str(orjson.loads(created)["metadata"]["resourceVersion"])
@@ -150,7 +162,7 @@ def _write_inventory(session: Session, update: InventoryUpdate, dry: dict[str, s
     body["metadata"]["resourceVersion"] = resource_version
     try:
         session.call(f"update {what}/status", session.custom.replace_cluster_custom_object_status,
-                     name=update.node, body=body, field_validation="Strict", **where, **dry)
+                     name=update.node, body=body, field_validation="Strict", **where, **options)
     except ApiRejected as error:
         if error.code not in (404, 409):
             raise

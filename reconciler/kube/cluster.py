@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.kube.applying import ApplyReport, Progress, apply_plan
 from reconciler.kube.discovery import DiscoveryError
 from reconciler.kube.observing import ClusterFacts, observe
-from reconciler.kube.session import Session
+from reconciler.kube.session import Session, WriteFence
 from reconciler.planner.model import Plan
 
 MISSING_INVENTORY_CRD = (
@@ -15,11 +15,14 @@ MISSING_INVENTORY_CRD = (
 
 class LiveCluster:
     """Observe and apply through one `Session`. Remembers only what the last `observe` said
-    about the served APIs (which job dialect to write, whether inventories can be recorded)."""
+    about the served APIs (which job dialect to write, whether inventories can be recorded).
+    Every write of `apply` passes `fence` when one is set (the daemon's Lease)."""
 
-    def __init__(self, session: Session, *, progress: Progress | None = None) -> None:
+    def __init__(self, session: Session, *, progress: Progress | None = None,
+                 fence: WriteFence | None = None) -> None:
         self.session = session
         self.progress = progress
+        self.fence = fence
         self._facts: ClusterFacts | None = None
 
     def observe(self) -> ClusterFacts:
@@ -37,4 +40,4 @@ class LiveCluster:
         if plan.inventory_updates and not facts.inventory_served:
             return ApplyReport(dry_run=dry_run, failure=DiscoveryError(MISSING_INVENTORY_CRD))
         return apply_plan(self.session, plan, job_api_version=facts.job_api_version,
-                          dry_run=dry_run, progress=self.progress)
+                          dry_run=dry_run, progress=self.progress, fence=self.fence)

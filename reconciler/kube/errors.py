@@ -36,6 +36,10 @@ class ApiUnavailable(KubeError):
     """The API server kept failing (5xx, connection refused, timeout): transient."""
 
 
+class Fenced(KubeError):
+    """A write was not sent because its fence closed (the writer lost the Lease or is stopping)."""
+
+
 class ApiRejected(KubeError):
     """The API server refused a request for good (4xx other than 429): `code` and `reason`."""
 

@@ -22,6 +22,7 @@ from reconciler.kube.errors import (
     ApiBusy,
     ApiRejected,
     ApiUnavailable,
+    Fenced,
     KubeConfigError,
     status_of,
 )
@@ -43,6 +44,20 @@ class ClientSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+@dataclass(frozen=True, slots=True)
+class WriteFence:
+    """What guards a write that must not land once the writer lost the right to write (the
+    daemon's Lease): `may_send()` is asked before every attempt, retries included; each attempt
+    gives up after `request_timeout` seconds, and no attempt starts later than `budget` seconds
+    after the first. So a write ends within `budget + request_timeout` seconds: the daemon keeps
+    that below lease duration - renew deadline, the time a lost Lease stays free of a new holder."""
+
+    may_send: Callable[[], bool]
+    request_timeout: float
+    budget: float
+    closed: str = "no longer allowed to write"  # why a closed fence refuses, for messages
+
+
 class Session:
     """A connection to one API server. `call` is the only way requests leave edgefleet."""
 
@@ -54,7 +69,7 @@ class Session:
         self.custom = client.CustomObjectsApi(api_client)
         self.apis = client.ApisApi(api_client)
         self.bucket = TokenBucket(self.settings.qps, self.settings.burst, clock=clock, sleep=sleep)
-        self._sleep = sleep
+        self._clock, self._sleep = clock, sleep
         self.requests = 0  # requests sent, retries included (for tests and metrics)
 
     @classmethod
@@ -85,22 +100,29 @@ class Session:
         """Wait through the session's injected `sleep` (polling loops use it, tests fake it)."""
         self._sleep(seconds)
 
-    def call(self, what: str, request: Callable[..., Any], /, **params: Any) -> bytes:
+    def call(self, what: str, request: Callable[..., Any], /, *, fence: WriteFence | None = None,
+             **params: Any) -> bytes:
         """Send `request(**params)` and return the raw response body.
 
-        `what` names the object for messages ("create imageprepulljobs/ef-a-1b2c").
-        Raises ApiBusy after repeated 429s, ApiUnavailable after repeated 5xx or connection
-        failures, ApiRejected at once for any other error status (404, 409, 422, ...).
+        `what` names the object for messages ("create imageprepulljobs/ef-a-1b2c"). With a
+        `fence`, every attempt first asks `fence.may_send()` and runs within the fence's time
+        bounds (see WriteFence). Raises ApiBusy after repeated 429s, ApiUnavailable after
+        repeated 5xx or connection failures (or once the fence's budget is spent), ApiRejected
+        at once for any other error status (404, 409, 422, ...), Fenced when the fence closed
+        before an attempt (nothing more was sent).
         """
         policy = self.settings.retry
+        timeout = self.settings.request_timeout if fence is None else fence.request_timeout
+        give_up_at = None if fence is None else self._clock() + fence.budget
         attempt = 0
         while True:
             attempt += 1
             self.bucket.acquire()
+            if fence is not None and not fence.may_send():
+                raise Fenced(f"{what}: not sent after {attempt - 1} attempts: {fence.closed}")
             self.requests += 1
             try:
-                response = request(**params, _preload_content=False,
-                                   _request_timeout=self.settings.request_timeout)
+                response = request(**params, _preload_content=False, _request_timeout=timeout)
                 try:
                     return bytes(response.data)
                 finally:
@@ -117,11 +139,13 @@ class Session:
             except urllib3.exceptions.HTTPError as error:
                 code, retry_after = 0, None
                 failure = f"{what}: API server unreachable after {attempt} attempts ({error})"
-            if attempt >= policy.max_attempts:
+            delay = policy.delay(attempt, retry_after)
+            out_of_time = give_up_at is not None and self._clock() + delay > give_up_at
+            if attempt >= policy.max_attempts or out_of_time:
                 if code == 429:
-                    raise ApiBusy(failure, policy.delay(attempt, retry_after))
+                    raise ApiBusy(failure, delay)
                 raise ApiUnavailable(failure)
-            self._sleep(policy.delay(attempt, retry_after))
+            self._sleep(delay)
 
 
 def _header(error: ApiException, name: str) -> str | None:

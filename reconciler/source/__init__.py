@@ -6,7 +6,8 @@ bytes it returns into fleet objects.
 
 from reconciler.source.errors import SourceError
 from reconciler.source.fleet_files import CommitInfo, FleetFiles
+from reconciler.source.remote import NetworkTimeouts
 from reconciler.source.repository import Repository
 from reconciler.source.worktree import read_worktree
 
-__all__ = ["CommitInfo", "FleetFiles", "Repository", "SourceError", "read_worktree"]
+__all__ = ["CommitInfo", "FleetFiles", "NetworkTimeouts", "Repository", "SourceError", "read_worktree"]

@@ -33,6 +33,16 @@ _CACHE_LOCKS: dict[Path, threading.RLock] = {}
 _CACHE_LOCKS_GUARD = threading.Lock()
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkTimeouts:
+    """How long a fetch waits on the network before it fails with a SourceError: `connect`
+    seconds to connect, `server` seconds for any one read or write (a server that accepts and
+    never answers must not hold a fetch, and whoever waits for it, forever)."""
+
+    connect: float = 10.0
+    server: float = 30.0
+
+
 @dataclass(frozen=True)
 class Credentials:
     """HTTP basic-auth credentials; the password never appears in repr() or any message."""
@@ -127,7 +137,8 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def open_cached_clone(remote: RemoteLocation, path: Path) -> pygit2.Repository:
+def open_cached_clone(remote: RemoteLocation, path: Path,
+                      timeouts: NetworkTimeouts = NetworkTimeouts()) -> pygit2.Repository:
     """Open the bare clone at ``path`` and fetch it, or create it by a fetch into a fresh repository.
 
     A new clone is built in a staging directory and renamed into place only once its first
@@ -145,13 +156,13 @@ def open_cached_clone(remote: RemoteLocation, path: Path) -> pygit2.Repository:
             except (pygit2.GitError, KeyError, OSError):
                 shutil.rmtree(path, ignore_errors=True)
             else:
-                fetch_origin(repo, remote, locked=True)
+                fetch_origin(repo, remote, timeouts=timeouts, locked=True)
                 return repo
         staging = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
             repo = pygit2.init_repository(str(staging), bare=True)
             repo.remotes.create("origin", remote.url)
-            fetch_origin(repo, remote, locked=True)
+            fetch_origin(repo, remote, timeouts=timeouts, locked=True)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -159,16 +170,21 @@ def open_cached_clone(remote: RemoteLocation, path: Path) -> pygit2.Repository:
     return pygit2.Repository(str(path), RepositoryOpenFlag.NO_SEARCH)
 
 
-def fetch_origin(repo: pygit2.Repository, remote: RemoteLocation, *, locked: bool = False) -> None:
+def fetch_origin(repo: pygit2.Repository, remote: RemoteLocation, *,
+                 timeouts: NetworkTimeouts = NetworkTimeouts(), locked: bool = False) -> None:
     """Fetch every branch and tag of ``origin`` into ``repo`` and point HEAD at the remote's HEAD.
 
     libgit2 writes the pack before it updates refs, one ref at a time and atomically, so an
-    interrupted fetch leaves the previous (consistent) refs. Raises SourceError on failure.
+    interrupted fetch leaves the previous (consistent) refs. Raises SourceError on failure,
+    also when the server does not answer within ``timeouts``.
     """
     if not locked:
         with _file_lock(Path(repo.path.rstrip("/"))):
-            fetch_origin(repo, remote, locked=True)
+            fetch_origin(repo, remote, timeouts=timeouts, locked=True)
         return
+    # libgit2's timeouts are process-wide settings (milliseconds), read when a connection opens.
+    pygit2.settings.server_connect_timeout = max(1, round(timeouts.connect * 1000))
+    pygit2.settings.server_timeout = max(1, round(timeouts.server * 1000))
     origin = repo.remotes["origin"]
     try:
         origin.fetch(FETCH_REFSPECS, callbacks=_Callbacks(remote), prune=FetchPrune.PRUNE)

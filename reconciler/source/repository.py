@@ -18,6 +18,7 @@ from reconciler.source.fleet_files import (
     sorted_files,
 )
 from reconciler.source.remote import (
+    NetworkTimeouts,
     RemoteLocation,
     cache_lock,
     cache_path,
@@ -35,23 +36,37 @@ class Repository:
     """A fleet repository. Every method is safe to call from several threads of one process."""
 
     def __init__(
-        self, repo: pygit2.Repository, location: str, remote: RemoteLocation | None, lock: threading.RLock
+        self,
+        repo: pygit2.Repository,
+        location: str,
+        remote: RemoteLocation | None,
+        lock: threading.RLock,
+        timeouts: NetworkTimeouts = NetworkTimeouts(),
     ) -> None:
-        """Use ``Repository.open``; this wraps an already opened pygit2 repository."""
+        """Use ``Repository.open``; this wraps an already opened pygit2 repository.
+
+        ``lock`` guards the clone on disk against concurrent fetches; reads take a lock of their
+        own (a pygit2 handle is not for concurrent use) and never wait for a fetch.
+        """
         self._repo = repo
         self._location = location
         self._remote = remote
-        self._lock = lock
+        self._fetch_lock = lock
+        self._lock = threading.RLock()
+        self._timeouts = timeouts
 
     @classmethod
-    def open(cls, location: str, cache_dir: Path | None = None) -> "Repository":
+    def open(
+        cls, location: str, cache_dir: Path | None = None, *, timeouts: NetworkTimeouts = NetworkTimeouts()
+    ) -> "Repository":
         """Open a local repository (work tree or bare) or clone/fetch a remote one.
 
         A URL (file://, git://, http://, https://) is cloned bare into
         ``cache_dir/<hash of the URL>`` (default ``$XDG_CACHE_HOME/edgefleet/repos``) and fetched
         when already there. HTTP basic-auth credentials come from the URL's userinfo or from
         ``EDGEFLEET_GIT_USERNAME``/``EDGEFLEET_GIT_PASSWORD``; they are never stored in the
-        cache or shown. Raises SourceError (not a repository, unreachable remote, bad URL).
+        cache or shown. A fetch fails once the server is silent for longer than ``timeouts``.
+        Raises SourceError (not a repository, unreachable remote, bad URL, timeout).
         """
         if not is_remote_location(location):
             path = Path(location).absolute()
@@ -64,8 +79,8 @@ class Repository:
         clone = cache_path(cache_dir or default_cache_dir(os.environ), remote.url)
         lock = cache_lock(clone)
         with lock:
-            repo = open_cached_clone(remote, clone)
-        return cls(repo, remote.url, remote, lock)
+            repo = open_cached_clone(remote, clone, timeouts)
+        return cls(repo, remote.url, remote, lock, timeouts)
 
     @property
     def location(self) -> str:
@@ -84,8 +99,11 @@ class Repository:
         """
         if self._remote is None:
             return
-        with self._lock:
-            fetch_origin(self._repo, self._remote)
+        with self._fetch_lock:
+            # A handle of its own: reads through ``self._repo`` go on while the network is slow
+            # (they see the new refs and packs once the fetch has written them).
+            fetching = pygit2.Repository(self._repo.path, RepositoryOpenFlag.NO_SEARCH)
+            fetch_origin(fetching, self._remote, timeouts=self._timeouts)
 
     def resolve(self, rev: str) -> str:
         """Return the full sha of the commit ``rev`` names.

@@ -69,7 +69,9 @@ def edge_node(name: str, *, group: str = "shanghai", ready: bool = True, **label
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FLEET_EXAMPLES = REPO_ROOT / "fleet-examples"
 WEBHOOK_SECRET = b"controller-test-secret"
-FAST_LEASE = LeaderTiming(lease_duration=2.0, renew_deadline=1.5, retry_period=0.2)
+# A 2 s write window (lease duration - renew deadline): each write attempt gets 1 s, more than
+# the latency some tests inject (see daemon.write_fence).
+FAST_LEASE = LeaderTiming(lease_duration=3.5, renew_deadline=1.5, retry_period=0.2)
 PULL_SECRETS = ("kubeedge/registry-cred", "toll/pull-cred", "vision/model-pull", "vision/pull-cred")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from reconciler.controller.gitpoll import BranchFollower
@@ -14,8 +16,11 @@ class FakeRepository:
     def __init__(self) -> None:
         self.head = "1" * 40
         self.unreachable = False
+        self.answer: threading.Event | None = None  # set: the server answers only when this is set
 
     def fetch(self) -> None:
+        if self.answer is not None:
+            self.answer.wait(10)
         if self.unreachable:
             raise SourceError("git://example/fleet.git: connection refused")
 
@@ -92,3 +97,21 @@ def test_a_failed_fetch_keeps_the_known_head_and_says_why(follower: BranchFollow
     follower.poll()
     assert follower.status().fetch_error is None
     assert queued == ["1" * 40]
+
+
+def test_a_hanging_fetch_blocks_neither_the_status_nor_the_revision_in_force(
+        follower: BranchFollower, repo: FakeRepository) -> None:
+    first = follower.poll()
+    repo.answer = threading.Event()  # the git server stops answering
+    repo.head = "2" * 40
+    polling = threading.Thread(target=follower.poll)
+    polling.start()
+    try:
+        status = follower.status()
+        files = follower.read_revision()
+        assert polling.is_alive()  # both answered while the fetch still hangs
+        assert status.head == first and files.revision == first
+    finally:
+        repo.answer.set()
+        polling.join(10)
+    assert follower.status().head == "2" * 40

@@ -49,3 +49,10 @@ def test_a_bad_interval_is_a_usage_error(tmp_path: Path) -> None:
     done = run("--repo", "git://127.0.0.1:9/x.git", "--interval", "soon")
     assert done.returncode == 2
     assert "--interval" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_bad_listen_address_is_one_line_and_exit_1() -> None:
+    done = run("--repo", "git://127.0.0.1:9/x.git", "--listen", "nonsense")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: --listen 'nonsense': expected HOST:PORT, e.g. 127.0.0.1:8080"]

@@ -73,7 +73,7 @@ def run_controller(env: ProcessEnv, name: str, port: int) -> subprocess.Popen[by
         "--kubeconfig", str(env.kubeconfig),
         "--listen", f"127.0.0.1:{port}", "--interval", "1h", "--resync", "1h", "--log-format", "json",
         "--webhook-secret-file", str(env.tmp / "secret"), "--cache-dir", str(env.tmp / f"cache-{name}"),
-        "--lease-duration", "2s", "--renew-deadline", "1500ms", "--retry-period", "200ms",
+        "--lease-duration", "3500ms", "--renew-deadline", "1500ms", "--retry-period", "200ms",
     ]
     with (env.tmp / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
         return subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,

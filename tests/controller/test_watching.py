@@ -143,3 +143,32 @@ def job(phase: str = "InProgress", time_: str = "2026-01-01T00:00:00Z",
 )
 def test_job_fingerprints_ignore_times(changed: dict[str, object], wakes: bool) -> None:
     assert (object_fingerprint(changed) != object_fingerprint(job())) is wakes
+
+
+def test_streams_cut_right_after_their_200_are_retried_with_client_gos_backoff(
+        session: Session, faults: Faults) -> None:
+    faults.drop_watch_after_seconds = 0.0  # a proxy that hangs up on every stream at once
+    watch: ResourceWatch
+
+    def pause(seconds: float) -> None:  # counted, not slept
+        if len(watch.delays) >= 7:
+            watch.stop()
+
+    watch = ResourceWatch(WatchTarget("nodes", session.core.list_node, node_fingerprint), Recorder(),
+                          pause=pause)
+    thread = threading.Thread(target=watch.run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert watch.delays == [0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30.0]
+    assert watch.relists == 1 and watch.resumes == 7  # resumed from the resourceVersion each time
+
+
+def test_a_stream_that_delivered_events_resumes_at_once(
+        node_watch: tuple[ResourceWatch, Recorder], store: Store, faults: Faults) -> None:
+    watch, _ = node_watch
+    faults.drop_watch_after_events = 1  # every stream is cut after one event
+    for index in range(5):
+        store.create("", "nodes", edge_node(f"edge-{index:02d}"))
+    assert wait_until(lambda: len(watch.fingerprints) == 5, 5)
+    assert watch.delays == []  # each cut stream had delivered: no backoff

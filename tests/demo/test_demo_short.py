@@ -50,7 +50,11 @@ def test_the_short_demo_converges_twice_and_cleans_up(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == ([], [])
 
 
-def test_an_interrupted_demo_cleans_up_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code", "said"), [
+    pytest.param(signal.SIGINT, 130, "interrupted", id="ctrl-c"),
+    pytest.param(signal.SIGTERM, 143, "terminated", id="sigterm"),
+])
+def test_an_interrupted_demo_cleans_up(tmp_path: Path, signum: signal.Signals, code: int, said: str) -> None:
     demo = start_demo(tmp_path)
     assert demo.stdout is not None
     lines = []
@@ -60,8 +64,8 @@ def test_an_interrupted_demo_cleans_up_and_exits_130(tmp_path: Path) -> None:
         if "1. converging" in line or time.monotonic() > deadline:
             break
     assert leftovers(tmp_path)[0], "git daemon runs while the demo does"
-    demo.send_signal(signal.SIGINT)
+    demo.send_signal(signum)
     rest, _ = demo.communicate(timeout=60)
-    assert demo.returncode == 130, "".join(lines) + rest
-    assert "interrupted" in rest
+    assert demo.returncode == code, "".join(lines) + rest
+    assert said in rest
     assert leftovers(tmp_path) == ([], [])

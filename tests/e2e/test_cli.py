@@ -30,6 +30,7 @@ from reconciler.source import read_worktree
 from tests.e2e.conftest import (
     AGENT_V1,
     AGENT_V2,
+    INVENTORIES,
     JOB_GROUP,
     JOB_PLURAL,
     MOSQUITTO,
@@ -252,3 +253,28 @@ def test_a_plan_from_snapshots_sees_jobs_in_flight_as_the_live_plan_does(
     assert from_snapshot["jobApiVersion"] == f"{JOB_GROUP}/{cluster.job_api_version}"
     assert from_snapshot["summary"] == from_cluster["summary"]
     assert from_snapshot["summary"]["pairsInFlight"] > 0
+
+
+def test_an_unknown_job_api_version_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    nodes = tmp_path / "nodes.json"
+    nodes.write_bytes(orjson.dumps({"apiVersion": "v1", "kind": "List", "items": []}))
+    run = edgefleet("plan", "--repo", str(EXAMPLES), "--nodes", str(nodes), "--job-api-version", "foo/v9")
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "error: --job-api-version 'foo/v9': expected one of operations.kubeedge.io/v1alpha1, "
+        "operations.kubeedge.io/v1alpha2"]
+
+
+def test_plan_exits_2_while_sync_would_still_record_evidence(live: tuple[EmbeddedCluster, Path]) -> None:
+    cluster, kubeconfig = live
+    assert sync(kubeconfig, "--install-crds").exit_code == 0
+    cluster.advance(900)  # every job finishes; nobody has recorded what they pulled yet
+    live_plan = ["plan", "--repo", str(EXAMPLES), "--kubeconfig", str(kubeconfig), "-o", "json"]
+    pending = CliRunner().invoke(app, live_plan)
+    plan = orjson.loads(pending.stdout)
+    assert (plan["create"], plan["delete"]) == ([], [])  # no job to create or delete...
+    assert cluster.store.list(*INVENTORIES)[0] == []
+    assert pending.exit_code == 2, pending.output  # ...but sync would write the inventories
+    assert sync(kubeconfig).exit_code == 0
+    assert cluster.store.list(*INVENTORIES)[0] != []
+    assert CliRunner().invoke(app, live_plan).exit_code == 0

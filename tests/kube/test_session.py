@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.kube.errors import ApiBusy, ApiRejected, ApiUnavailable, KubeConfigError
-from reconciler.kube.session import Session
+from reconciler.kube.errors import ApiBusy, ApiRejected, ApiUnavailable, Fenced, KubeConfigError
+from reconciler.kube.session import Session, WriteFence
 from reconciler.kube.throttle import RetryPolicy
 from reconciler.sim.faults import Faults
 from reconciler.sim.store import Store
@@ -117,3 +117,43 @@ def test_kubeconfig_problems_are_one_line(tmp_path: Path, server: Any, content: 
         Session.from_kubeconfig(path, context)
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def _node(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}
+
+
+def test_a_fenced_write_is_not_retried_once_its_fence_closed(session: Session, faults: Faults,
+                                                             fake_time: FakeTime, store: Store) -> None:
+    faults.error_rate, faults.verbs = 1.0, frozenset({"create"})
+    allowed = {"now": True}
+
+    def sleep_while_the_lease_is_lost(seconds: float) -> None:
+        fake_time.sleep(seconds)
+        allowed["now"] = False  # the writer loses the right to write during the backoff...
+        faults.reset()  # ...and the server recovers: a retry would land
+
+    session._sleep = sleep_while_the_lease_is_lost
+    fence = WriteFence(may_send=lambda: allowed["now"], request_timeout=2.5, budget=2.5)
+    with pytest.raises(Fenced, match="create nodes/edge-late: not sent after 1 attempts"):
+        session.call("create nodes/edge-late", session.core.create_node, body=_node("edge-late"),
+                     fence=fence)
+    assert session.requests == 1
+    assert store.list("", "nodes")[0] == []
+
+
+def test_a_fenced_write_gives_up_within_its_budget_and_request_timeout(
+        session: Session, faults: Faults, fake_time: FakeTime) -> None:
+    faults.error_rate = 1.0
+    timeouts: list[object] = []
+
+    def create_node(**params: Any) -> Any:
+        timeouts.append(params["_request_timeout"])
+        return session.core.create_node(**params)
+
+    fence = WriteFence(may_send=lambda: True, request_timeout=0.7, budget=2.5)
+    with pytest.raises(ApiUnavailable, match="after 3 attempts"):
+        session.call("create nodes/edge-x", create_node, body=_node("edge-x"), fence=fence)
+    # Attempts at 0, 0.5 and 1.5 s; the next would start at 3.5 s, past the 2.5 s budget.
+    assert fake_time.sleeps == [0.5, 1.0]
+    assert timeouts == [0.7, 0.7, 0.7]

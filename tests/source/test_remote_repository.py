@@ -1,6 +1,7 @@
 """Remote repositories over git://, http:// (smart HTTP) and file://: clone, fetch, errors."""
 
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from reconciler.source import Repository, SourceError
+from reconciler.source import NetworkTimeouts, Repository, SourceError
 from tests.gitserve import closed_port_url, serve_git_http
 from tests.source.conftest import GROUPS_V1, GROUPS_V3, History
 
@@ -160,3 +161,61 @@ def test_refused_credentials_are_one_line_without_secrets(
     with pytest.raises(SourceError) as caught:
         Repository.open(f"http://{userinfo}{private_http}/fleet.git", cache_dir=cache_dir)
     assert str(caught.value) == expected.format(url=f"http://{private_http}/fleet.git")
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """git:// URL of a server that accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    yield f"git://127.0.0.1:{listener.getsockname()[1]}/fleet.git"
+    stop.set()
+    acceptor.join(5)
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def test_a_silent_server_fails_the_clone_after_the_server_timeout(
+    silent_server: str, cache_dir: Path
+) -> None:
+    with pytest.raises(SourceError, match=r"^cannot fetch git://127\.0\.0\.1:\d+/fleet\.git: .*timed out"):
+        Repository.open(silent_server, cache_dir=cache_dir, timeouts=NetworkTimeouts(connect=1, server=0.5))
+    assert [p for p in cache_dir.iterdir() if p.is_dir()] == []  # no half-made clone is left
+
+
+def test_reads_go_on_while_a_fetch_waits_on_a_silent_server(
+    history: History, git_daemon_base: str, silent_server: str, cache_dir: Path
+) -> None:
+    repo = Repository.open(f"{git_daemon_base}/fleet.git", cache_dir=cache_dir,
+                           timeouts=NetworkTimeouts(connect=1, server=3))
+    (clone,) = [p for p in cache_dir.iterdir() if p.is_dir()]
+    pygit2.Repository(str(clone)).remotes.set_url("origin", silent_server)  # the forge hangs
+    failures: list[Exception] = []
+
+    def fetch() -> None:
+        try:
+            repo.fetch()
+        except SourceError as error:
+            failures.append(error)
+
+    fetching = threading.Thread(target=fetch)
+    fetching.start()
+    files = repo.read_fleet("main").files  # the revision at hand, while the fetch hangs
+    still_fetching = fetching.is_alive()
+    fetching.join(10)
+    assert files["fleet/groups.yaml"] == GROUPS_V3
+    assert still_fetching
+    assert len(failures) == 1 and "timed out" in str(failures[0])
