@@ -90,17 +90,24 @@ def write_fence(may_write: Callable[[], bool], timing: LeaderTiming) -> WriteFen
 
 class _Fence:
     """The cluster as the worker's cycles see it: remembers what `observe` saw, and refuses to
-    write unless `may_write()` (checked before the apply, before every request attempt and
-    again after every write)."""
+    write unless `may_write()` holds and the leadership term is the one `observe` ran in
+    (checked before the apply, before every request attempt and again after every write)."""
 
     def __init__(self, live: LiveCluster, may_write: Callable[[], bool],
-                 timing: LeaderTiming = LeaderTiming()) -> None:
-        self._live, self._may_write = live, may_write
+                 timing: LeaderTiming = LeaderTiming(), term: Callable[[], int] = lambda: 0) -> None:
+        self._live, self._leading, self._term = live, may_write, term
+        self._observed_term: int | None = None
         self.facts: ClusterFacts | None = None
         live.progress = self._after_write
-        live.fence = write_fence(may_write, timing)
+        live.fence = write_fence(self._may_write, timing)
+
+    def _may_write(self) -> bool:
+        # Leading now is not enough: the plan comes from what this cycle observed, and a Lease
+        # lost and regained meanwhile (A -> B -> A) means another replica may have written since.
+        return self._leading() and self._term() == self._observed_term
 
     def observe(self) -> ClusterFacts:
+        self._observed_term = self._term()
         self.facts = self._live.observe()
         return self.facts
 
@@ -142,7 +149,9 @@ class Controller:
         self.watches = WatchGroup(cluster_watches(session, self.queue.add, self.state.set_watch))
         self.http = ControllerHttp(settings.listen, self.state, self.metrics,
                                    WebhookSettings(settings.webhook_secret, self._on_push))
-        self._fence = _Fence(LiveCluster(session), self._may_write, settings.leader)
+        self._term = 0  # leadership terms won by this replica; a cycle writes only in its own
+        self._fence = _Fence(LiveCluster(session), self._may_write, settings.leader,
+                             term=lambda: self._term)
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="reconcile-worker", daemon=True)
@@ -217,6 +226,7 @@ class Controller:
         return not self._stopping.is_set() and self.elector.is_leader()
 
     def _became_leader(self) -> None:
+        self._term += 1
         self.state.set_leader(True)
         self.metrics.leader.set(1)
         self.queue.add_now("became the leader")

@@ -94,3 +94,21 @@ def test_stop_leaves_the_lease_held_while_a_cycle_may_still_write(
         release.set()
         controller.stop()
 
+
+
+def test_a_cycle_observed_in_an_earlier_leadership_term_writes_nothing(
+        session: Session, store: Store) -> None:
+    # A -> B -> A: this replica led when it observed, lost the Lease (another replica may have
+    # written), then won it back before applying. Its plan is stale: it must not land.
+    install_crds(session, read_crds())
+    term = {"now": 1}
+    fence = _Fence(LiveCluster(session), lambda: True, term=lambda: term["now"])
+    fence.observe()
+    term["now"] = 2
+    report = fence.apply(one_job_plan(), dry_run=False)
+    jobs, _, _ = store.list("operations.kubeedge.io", "imageprepulljobs", version="v1alpha2")
+    assert jobs == [] and report.created == ()
+    assert report.failure is not None
+    # In the same term as its observation, the same plan lands.
+    fence.observe()
+    assert fence.apply(one_job_plan(), dry_run=False).created == ("ef-line-a",)
