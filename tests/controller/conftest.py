@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -93,13 +93,13 @@ class FleetEnv:
         return items
 
 
-@pytest.fixture
-def fleet_env(tmp_path: Path) -> Iterator[FleetEnv]:
-    """30 well-behaved edge nodes (an hour of fleet life per real minute), CRDs installed, and
-    fleet-examples/ committed and served by `git daemon`."""
-    options = FleetOptions(nodes=30, seed=5, offline=0.0, flapping=0.0, silent=0.0, slow=0.0)
+@contextmanager
+def served_fleet(tmp_path: Path, *, speed: float, seed: int) -> Iterator[FleetEnv]:
+    """30 well-behaved edge nodes with every pull secret of fleet-examples/, edgefleet's CRDs
+    installed, and fleet-examples/ committed and served by `git daemon`."""
+    options = FleetOptions(nodes=30, seed=seed, offline=0.0, flapping=0.0, silent=0.0, slow=0.0)
     with ExitStack() as stack:
-        cluster = EmbeddedCluster(nodes=30, speed=60, seed=5, fleet=options)
+        cluster = EmbeddedCluster(nodes=30, speed=speed, seed=seed, fleet=options)
         stack.callback(cluster.stop)
         cluster.start()
         for ref in PULL_SECRETS:
@@ -110,6 +110,13 @@ def fleet_env(tmp_path: Path) -> Iterator[FleetEnv]:
         session.close()
         repo = stack.enter_context(ServedFleetRepository(tmp_path / "git", FLEET_EXAMPLES))
         yield FleetEnv(cluster, kubeconfig, repo, tmp_path)
+
+
+@pytest.fixture
+def fleet_env(tmp_path: Path) -> Iterator[FleetEnv]:
+    """The served fleet with an hour of fleet life per real minute."""
+    with served_fleet(tmp_path, speed=60, seed=5) as env:
+        yield env
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +18,8 @@ import orjson
 import pytest
 
 from reconciler.cli.demo_git import ServedFleetRepository
-from reconciler.kube.crds import install_crds, read_crds
-from reconciler.kube.session import Session
 from reconciler.sim.cluster import EmbeddedCluster
-from reconciler.sim.fleetgen import FleetOptions
-from tests.controller.conftest import FLEET_EXAMPLES, PULL_SECRETS, REPO_ROOT, wait_until
+from tests.controller.conftest import REPO_ROOT, served_fleet, wait_until
 
 SECRET = "process-test-secret-value"
 pytestmark = pytest.mark.slow
@@ -45,20 +41,9 @@ class ProcessEnv:
 @pytest.fixture
 def process_env(tmp_path: Path) -> Iterator[ProcessEnv]:
     # Real-time clock (speed 1, starting now): the controller process plans with the wall clock.
-    options = FleetOptions(nodes=30, seed=9, offline=0.0, flapping=0.0, silent=0.0, slow=0.0)
-    with ExitStack() as stack:
-        cluster = EmbeddedCluster(nodes=30, speed=1, seed=9, fleet=options)
-        stack.callback(cluster.stop)
-        cluster.start()
-        for ref in PULL_SECRETS:
-            cluster.add_pull_secret(ref)
-        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
-        session = Session.from_kubeconfig(kubeconfig)
-        install_crds(session, read_crds())
-        session.close()
-        repo = stack.enter_context(ServedFleetRepository(tmp_path / "git", FLEET_EXAMPLES))
+    with served_fleet(tmp_path, speed=1, seed=9) as env:
         (tmp_path / "secret").write_text(SECRET + "\n")
-        yield ProcessEnv(cluster, kubeconfig, repo, tmp_path)
+        yield ProcessEnv(env.cluster, env.kubeconfig, env.repo, env.tmp)
 
 
 def free_port() -> int:
