@@ -13,6 +13,7 @@ import typer
 
 from reconciler.cli.app import app
 from reconciler.cli.messages import fail, print_diagnostics
+from reconciler.cli.registry_check import RegistryCheck, check_registry
 from reconciler.manifests import Diagnostic, LoadResult, load_fleet
 from reconciler.manifests.fleet import Fleet
 from reconciler.source import FleetFiles, Repository, SourceError, read_worktree
@@ -66,7 +67,9 @@ _HELP = (
     "Reads the working tree (uncommitted changes included), or with --rev a commit of the git "
     "repository at PATH without checking it out.\n\n"
     "Exit 0 when valid (warnings allowed), 1 when invalid or unreadable; each problem is one "
-    "`path:line:col: message` line on stderr."
+    "`path:line:col: message` line on stderr.\n\n"
+    "With --registry, also asks each image's registry whether the tag or digest exists (exit 1 "
+    "when one does not; a registry that does not answer is a warning unless --strict)."
 )
 
 
@@ -82,6 +85,31 @@ def validate(
     path: Annotated[
         str | None, typer.Option("--path", help="Fleet directory inside the repository (default: its root).")
     ] = None,
+    registry: Annotated[
+        bool, typer.Option("--registry", help="Check every image against its registry (network access).")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="With --registry: a registry that cannot be asked is an error.")
+    ] = False,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--insecure-registry",
+            metavar="HOST[:PORT]",
+            help="Speak plain HTTP to this registry (repeatable; adds to spec.registries.insecure).",
+        ),
+    ] = None,
+    docker_config: Annotated[
+        Path | None,
+        typer.Option("--docker-config", metavar="FILE", help="Registry credentials: a docker config.json."),
+    ] = None,
+    registry_ca: Annotated[
+        Path | None,
+        typer.Option("--registry-ca", metavar="FILE", help="Extra CA bundle (PEM) for registry TLS."),
+    ] = None,
+    registry_timeout: Annotated[
+        float, typer.Option("--registry-timeout", metavar="SECONDS", help="Per-request registry timeout.")
+    ] = 10.0,
 ) -> None:
     """`edgefleet validate`: load the fleet files, print the result, exit 0 (valid) or 1."""
     try:
@@ -89,4 +117,14 @@ def validate(
     except SourceError as err:
         fail(str(err))
     result = load_fleet(fleet_files.files)
-    raise typer.Exit(report(result, fleet_files.revision, location if rev is None else ""))
+    prefix = location if rev is None else ""
+    code = report(result, fleet_files.revision, prefix)
+    if code == EXIT_VALID and registry and result.fleet is not None:
+        check = RegistryCheck(
+            tuple(insecure_registry or ()), docker_config, registry_ca, registry_timeout, strict
+        )
+        code, found = check_registry(result.fleet, fleet_files.files, check)
+        shown = _shown_from(prefix, tuple(found))
+        print_diagnostics([d for d in shown if d.severity == "warning"], "warning")
+        print_diagnostics([d for d in shown if d.severity == "error"], "error")
+    raise typer.Exit(code)

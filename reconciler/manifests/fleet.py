@@ -92,6 +92,7 @@ class NodeGroupSpec:
     suspend: bool = False
     image_sets: tuple[str, ...] = ()  # names of the ImageSets it uses, for reports
     source: SourceLocation | None = None
+    pin_digests: bool = False  # group's pinDigests, else FleetConfig's
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,8 @@ class Fleet:
     defaults: JobPolicy = field(default_factory=JobPolicy)
     allow_empty: bool = False
     image_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, normalized images), sorted
+    insecure_registries: tuple[str, ...] = ()  # host[:port] spoken to over plain HTTP, sorted
+    pin_digests: bool = False  # FleetConfig spec.pinDigests (each group has its effective value)
 
     def group(self, name: str) -> NodeGroupSpec:
         """The group called `name` (KeyError if there is none)."""

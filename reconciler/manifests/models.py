@@ -127,9 +127,38 @@ class DefaultsSpec(PolicySpec):
     image_secret: SecretRef | None = None
 
 
+def _check_registry_host(value: str) -> str:
+    """A registry as it appears in image references: `host[:port]`, nothing else."""
+    if "://" in value or "/" in value or "@" in value:
+        raise ValueError(f"invalid registry {quote(value)}: expected host[:port], e.g. reg.local:5000")
+    try:
+        registry = parse_image(f"{value}/probe").registry
+    except ImageRefError as err:
+        raise ValueError(f"invalid registry {quote(value)}: {err}") from None
+    if registry != value.lower():
+        raise ValueError(f"invalid registry {quote(value)}: expected host[:port], e.g. reg.local:5000")
+    return value.lower()
+
+
+RegistryHost = Annotated[str, AfterValidator(_check_registry_host)]
+
+
+class RegistriesSpec(_Model):
+    """FleetConfig.spec.registries: how edgefleet itself talks to registries (docs/registry.md)."""
+
+    insecure: list[RegistryHost] = Field(
+        default_factory=list,
+        description="Registries (host[:port]) spoken to over plain HTTP; every other one over TLS.",
+    )
+
+
 class FleetConfigSpec(_Model):
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
     allow_empty: bool = False
+    registries: RegistriesSpec = Field(default_factory=RegistriesSpec)
+    pin_digests: bool = Field(
+        default=False, description="Jobs pull repo@sha256:... resolved at plan time (a group may override)."
+    )
 
 
 class Metadata(_Model):
@@ -229,6 +258,7 @@ class NodeGroupImagesSpec(_Model):
     image_secret: SecretRef | None = None
     policy: PolicySpec = Field(default_factory=PolicySpec)
     suspend: bool = False
+    pin_digests: bool | None = Field(default=None, description="Overrides FleetConfig spec.pinDigests.")
 
 
 class FleetConfig(_Model):

@@ -184,6 +184,7 @@ def resolve(
                 suspend=spec.suspend,
                 image_sets=tuple(dict.fromkeys(spec.image_sets)),
                 source=SourceLocation(group.doc.path, group.doc.start[0]),
+                pin_digests=config_spec.pin_digests if spec.pin_digests is None else spec.pin_digests,
             )
         )
         _group_warnings(group, resolved[-1], out)
@@ -198,5 +199,7 @@ def resolve(
         defaults=defaults,
         allow_empty=config_spec.allow_empty,
         image_sets=set_images,
+        insecure_registries=tuple(sorted(set(config_spec.registries.insecure))),
+        pin_digests=config_spec.pin_digests,
     )
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,9 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.registry import RegistryClient, RegistrySettings
+from reconciler.registry import DockerConfig, RegistryClient, RegistrySettings
 from tests.realparts.ocilayout import BuiltImage, ImageSpec, push_layout, write_layout
-from tests.realparts.registry import RunningRegistry, registry_available, serve_registry
+from tests.realparts.registry import (
+    RunningRegistry,
+    TlsFiles,
+    make_tls,
+    registry_available,
+    serve_registry,
+    write_htpasswd,
+)
 
 
 @dataclass
@@ -94,3 +103,30 @@ def client(pushed: Pushed, requests: RequestLog, clock: FakeClock) -> Iterator[R
     settings = RegistrySettings(insecure=frozenset({pushed.registry.host}), cache_ttl_seconds=60)
     with RegistryClient(settings, clock=clock, event_hooks={"request": [requests.hook]}) as registry_client:
         yield registry_client
+
+
+USER, PASSWORD = "ci-bot", "s3cret-Pa55-do-not-print"
+
+
+def docker_config(registry: str, user: str = USER, password: str = PASSWORD) -> DockerConfig:
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return DockerConfig.from_json(json.dumps({"auths": {f"https://{registry}": {"auth": auth}}}))
+
+
+@dataclass
+class Secured:
+    registry: RunningRegistry
+    tls: TlsFiles
+    digest: str
+    size: int
+
+
+@pytest.fixture(scope="module")
+def basic_tls(registry_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    base = tmp_path_factory.mktemp("basic")
+    tls = make_tls(base / "tls")
+    htpasswd = write_htpasswd(base / "htpasswd", USER, PASSWORD)
+    built = write_layout(base / "oci", "1", [ImageSpec("amd64", payload=b"secured")])
+    with serve_registry(base / "reg", tls=tls, htpasswd=htpasswd) as registry:
+        push_layout(base / "oci", "1", f"{registry.host}/team/app:1", creds=f"{USER}:{PASSWORD}")
+        yield Secured(registry, tls, built.digest, sum(built.manifests[0].layer_sizes))

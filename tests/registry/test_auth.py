@@ -4,7 +4,6 @@ dance against a registry that trusts a token server the test runs; secrets never
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,41 +15,13 @@ from reconciler.registry import DockerConfig, RegistryClient, RegistrySettings, 
 from tests.realparts.ocilayout import ImageSpec, push_layout, write_layout
 from tests.realparts.registry import (
     RunningRegistry,
-    TlsFiles,
     TokenEndpoint,
     make_tls,
     serve_registry,
     serve_token_endpoint,
-    write_htpasswd,
 )
 
-from .conftest import RequestLog
-
-USER, PASSWORD = "ci-bot", "s3cret-Pa55-do-not-print"
-
-
-def docker_config(registry: str, user: str = USER, password: str = PASSWORD) -> DockerConfig:
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return DockerConfig.from_json(json.dumps({"auths": {f"https://{registry}": {"auth": auth}}}))
-
-
-@dataclass
-class Secured:
-    registry: RunningRegistry
-    tls: TlsFiles
-    digest: str
-    size: int
-
-
-@pytest.fixture(scope="module")
-def basic_tls(registry_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
-    base = tmp_path_factory.mktemp("basic")
-    tls = make_tls(base / "tls")
-    htpasswd = write_htpasswd(base / "htpasswd", USER, PASSWORD)
-    built = write_layout(base / "oci", "1", [ImageSpec("amd64", payload=b"secured")])
-    with serve_registry(base / "reg", tls=tls, htpasswd=htpasswd) as registry:
-        push_layout(base / "oci", "1", f"{registry.host}/team/app:1", creds=f"{USER}:{PASSWORD}")
-        yield Secured(registry, tls, built.digest, sum(built.manifests[0].layer_sizes))
+from .conftest import PASSWORD, USER, RequestLog, Secured, docker_config
 
 
 def test_basic_auth_over_tls_with_the_test_ca(basic_tls: Secured) -> None:
