@@ -45,6 +45,7 @@ INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 _MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # the distribution spec's manifest size limit
 _DOCKER_HUB_API = "registry-1.docker.io"
+_MAX_CACHED_DIGESTS = 8192  # (repository, digest) entries kept; the oldest go first
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +235,8 @@ class RegistryClient:
             media_type = media_type or OCI_MANIFEST
         result = (media_type, tuple(sorted(platforms)))
         with self._lock:
+            if len(self._contents) >= _MAX_CACHED_DIGESTS:  # tags that moved leave old digests behind
+                del self._contents[next(iter(self._contents))]
             self._contents[(ref.name, digest)] = result
         return result
 

@@ -197,6 +197,10 @@ def serve_token_endpoint(directory: Path, users: dict[str, str]) -> Iterator[Tok
         server.server_close()
 
 
+class RegistryStartError(RuntimeError):
+    """docker-registry did not come up; the message says why (tests skip with it)."""
+
+
 @dataclass(frozen=True)
 class RunningRegistry:
     """A registry that is up: `host` is `127.0.0.1:<port>` as it appears in image references."""
@@ -237,13 +241,14 @@ def _wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path, 
 
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"docker-registry exited with {process.returncode}: {log.read_text()[-2000:]}")
+            tail = log.read_text()[-2000:]
+            raise RegistryStartError(f"docker-registry exited with {process.returncode}: {tail}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"docker-registry did not listen on port {port}")
+    raise RegistryStartError(f"docker-registry did not listen on port {port}")
 
 
 @contextmanager
@@ -254,7 +259,9 @@ def serve_registry(
     htpasswd: Path | None = None,
     token: TokenEndpoint | None = None,
 ) -> Iterator[RunningRegistry]:
-    """Run `docker-registry serve` with storage under `root` on a free 127.0.0.1 port."""
+    """Run `docker-registry serve` with storage under `root` on a free 127.0.0.1 port.
+
+    Raises RegistryStartError when it does not come up (see `registry_or_skip`)."""
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = root / "config.yml"
@@ -272,3 +279,19 @@ def serve_registry(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@contextmanager
+def registry_or_skip(root: Path, **options: object) -> Iterator[RunningRegistry]:
+    """`serve_registry`, but a registry that cannot start skips the test with the reason."""
+    import pytest
+
+    context = serve_registry(root, **options)  # type: ignore[arg-type]
+    try:
+        registry = context.__enter__()
+    except RegistryStartError as err:
+        pytest.skip(f"docker-registry cannot start here: {err}")
+    try:
+        yield registry
+    finally:
+        context.__exit__(None, None, None)

@@ -19,7 +19,7 @@ from tests.realparts.registry import (
     TlsFiles,
     make_tls,
     registry_available,
-    serve_registry,
+    registry_or_skip,
     write_htpasswd,
 )
 
@@ -67,7 +67,7 @@ def pushed(registry_tools: None, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     single = write_layout(layout, "single", [ImageSpec("amd64", payload=os.urandom(7000))])
     write_layout(layout, "docker", [ImageSpec("arm", "v7", payload=os.urandom(1000))])
-    with serve_registry(base / "reg") as registry:
+    with registry_or_skip(base / "reg") as registry:
         push_layout(layout, "multi", f"{registry.host}/test/multi:1")
         push_layout(layout, "single", f"{registry.host}/test/single:1")
         push_layout(layout, "docker", f"{registry.host}/test/docker:1", docker_format=True)
@@ -127,6 +127,6 @@ def basic_tls(registry_tools: None, tmp_path_factory: pytest.TempPathFactory) ->
     tls = make_tls(base / "tls")
     htpasswd = write_htpasswd(base / "htpasswd", USER, PASSWORD)
     built = write_layout(base / "oci", "1", [ImageSpec("amd64", payload=b"secured")])
-    with serve_registry(base / "reg", tls=tls, htpasswd=htpasswd) as registry:
+    with registry_or_skip(base / "reg", tls=tls, htpasswd=htpasswd) as registry:
         push_layout(base / "oci", "1", f"{registry.host}/team/app:1", creds=f"{USER}:{PASSWORD}")
         yield Secured(registry, tls, built.digest, sum(built.manifests[0].layer_sizes))

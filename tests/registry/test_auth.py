@@ -17,7 +17,7 @@ from tests.realparts.registry import (
     RunningRegistry,
     TokenEndpoint,
     make_tls,
-    serve_registry,
+    registry_or_skip,
     serve_token_endpoint,
 )
 
@@ -67,7 +67,7 @@ def test_a_registry_not_listed_insecure_is_not_spoken_to_over_http(
     registry_tools: None, tmp_path: Path
 ) -> None:
     # plain is not listed as insecure: the TLS handshake fails, nothing goes over plain HTTP
-    with serve_registry(tmp_path / "plain") as plain, RegistryClient() as client:
+    with registry_or_skip(tmp_path / "plain") as plain, RegistryClient() as client:
         facts = client.inspect(f"{plain.host}/team/app:1")
     assert facts.exists is None and "did not answer: ConnectError" in (facts.error or "")
 
@@ -105,7 +105,7 @@ def bearer(registry_tools: None, tmp_path_factory: pytest.TempPathFactory) -> It
     built = write_layout(base / "oci", "1", [ImageSpec("arm64", payload=b"tokened")])
     with (
         serve_token_endpoint(base / "token", {USER: PASSWORD}) as token,
-        serve_registry(base / "reg", token=token) as registry,
+        registry_or_skip(base / "reg", token=token) as registry,
     ):
         for tag in ("1", "2"):
             push_layout(base / "oci", "1", f"{registry.host}/team/app:{tag}", creds=f"{USER}:{PASSWORD}")
@@ -146,7 +146,7 @@ def test_a_token_realm_over_http_is_refused_for_a_tls_registry(registry_tools: N
     tls = make_tls(tmp_path / "tls")
     with (
         serve_token_endpoint(tmp_path / "token", {USER: PASSWORD}) as token,
-        serve_registry(tmp_path / "reg", tls=tls, token=token) as registry,
+        registry_or_skip(tmp_path / "reg", tls=tls, token=token) as registry,
         RegistryClient(RegistrySettings(ca_file=str(tls.ca))) as client,
     ):
         facts = client.inspect(f"{registry.host}/team/app:1", docker_config(registry.host))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.registry import RegistryClient
+import msgspec
+
+from reconciler.registry import ImageFacts, RegistryClient
 from tests.realparts.ocilayout import ImageSpec, push_layout, write_layout
 
 from .conftest import FakeClock, Pushed, RequestLog
@@ -99,3 +101,11 @@ def test_a_tag_that_moves_is_seen_after_the_ttl(
     after = client.inspect(moving)
     assert after.digest == moved.digest != before.digest
     assert [p.architecture for p in after.platforms] == ["arm64"]
+
+
+def test_facts_are_plain_json_for_plans_and_reports(client: RegistryClient, pushed: Pushed) -> None:
+    facts = client.inspect(pushed.ref("test/single:1"))
+    document = msgspec.json.decode(msgspec.json.encode(facts))
+    assert sorted(document) == ["digest", "error", "exists", "mediaType", "platforms", "reference"]
+    assert sorted(document["platforms"][0]) == ["architecture", "digest", "os", "sizeBytes", "variant"]
+    assert msgspec.json.decode(msgspec.json.encode(facts), type=ImageFacts) == facts
