@@ -1,7 +1,9 @@
 """`edgefleet validate`: check a fleet repository (working tree or a git revision), offline.
 
-Exit codes: 0 valid (warnings allowed), 1 invalid or unreadable. Errors and warnings go to
-stderr, one per line as `path:line:col: message`; the one-line summary goes to stdout.
+Exit codes: 0 valid (warnings allowed), 1 invalid or unreadable, or a fleet that desires no
+image without `allowEmpty: true` (`plan` and `sync` refuse it, so a CI gate on `validate` must
+too). Errors and warnings go to stderr, one per line as `path:line:col: message`; the one-line
+summary goes to stdout.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from reconciler.cli.messages import fail, print_diagnostics
 from reconciler.cli.registry_check import RegistryCheck, check_registry
 from reconciler.manifests import Diagnostic, LoadResult, load_fleet
 from reconciler.manifests.fleet import Fleet
+from reconciler.manifests.loader import EMPTY_FLEET_WARNING
 from reconciler.source import FleetFiles, Repository, SourceError, read_worktree
 
 EXIT_VALID, EXIT_INVALID = 0, 1
+#: The planner's refusal of an empty desired state, word for word (reconciler/planner).
+EMPTY_REFUSAL = ("the revision desires no image; refusing to plan an empty desired state "
+                 "(set allowEmpty: true in FleetConfig to allow it)")
 
 
 def summary(fleet: Fleet, revision: str | None) -> str:
@@ -49,6 +55,21 @@ def _shown_from(prefix: str, diagnostics: tuple[Diagnostic, ...]) -> list[Diagno
     ]
 
 
+def refuse_empty(result: LoadResult, location: str) -> LoadResult:
+    """`result` with an empty fleet (no image desired, allowEmpty false) turned into an error
+    with the planner's words, at the place the loader's warning names (FleetConfig's
+    `allowEmpty`, else the first group or file; `location` when there is no file at all)."""
+    fleet = result.fleet
+    if fleet is None or fleet.distinct_images or fleet.allow_empty:
+        return result
+    warning = next((w for w in result.warnings if w.message == EMPTY_FLEET_WARNING), None)
+    where = (warning.path, warning.line, warning.col) if warning else (".", 1, 1)
+    path = location if where[0] == "." else where[0]
+    error = Diagnostic(path, where[1], where[2], EMPTY_REFUSAL, "error")
+    return LoadResult(fleet=None, errors=(*result.errors, error),
+                      warnings=tuple(w for w in result.warnings if w is not warning), notices=result.notices)
+
+
 def report(result: LoadResult, revision: str | None, prefix: str) -> int:
     """Print a LoadResult the way `validate` does; returns the exit code."""
     print_diagnostics(_shown_from(prefix, result.notices), "notice")
@@ -66,8 +87,9 @@ _HELP = (
     "Check every fleet manifest under PATH and report all problems at once.\n\n"
     "Reads the working tree (uncommitted changes included), or with --rev a commit of the git "
     "repository at PATH without checking it out.\n\n"
-    "Exit 0 when valid (warnings allowed), 1 when invalid or unreadable; each problem is one "
-    "`path:line:col: message` line on stderr.\n\n"
+    "Exit 0 when valid (warnings allowed), 1 when invalid or unreadable, or when the fleet "
+    "desires no image and FleetConfig does not set allowEmpty: true (plan and sync refuse such "
+    "a revision); each problem is one `path:line:col: message` line on stderr.\n\n"
     "With --registry, also asks each image's registry whether the tag or digest exists (exit 1 "
     "when one does not; a registry that does not answer is a warning unless --strict)."
 )
@@ -116,7 +138,7 @@ def validate(
         fleet_files = _read(location, rev, path)
     except SourceError as err:
         fail(str(err))
-    result = load_fleet(fleet_files.files)
+    result = refuse_empty(load_fleet(fleet_files.files), "." if rev is None else location)
     prefix = location if rev is None else ""
     code = report(result, fleet_files.revision, prefix)
     if code == EXIT_VALID and registry and result.fleet is not None:

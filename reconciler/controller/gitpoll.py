@@ -103,7 +103,22 @@ class BranchFollower:
             if self._bad is not None and self._bad[0] == revision and self._last_good is not None:
                 revision = self._last_good
             repo = self._repo
-        return repo.read_fleet(revision, self._path)
+        try:
+            return repo.read_fleet(revision, self._path)
+        except SourceError as error:
+            # The commit cannot be read at all (objects missing or damaged, the fleet path
+            # gone): as broken as an invalid one, so the last good revision stays in force.
+            fallback = self._unreadable(revision, str(error))
+            if fallback is None:
+                raise
+            return repo.read_fleet(fallback, self._path)
+
+    def _unreadable(self, revision: str, reason: str) -> str | None:
+        """Mark the head `revision` bad; returns the revision to read instead, if any."""
+        self.record(revision, good=False, reason=reason)
+        with self._lock:
+            fallback = self._last_good
+        return fallback if fallback not in (None, revision) else None
 
     def head_is_known_bad(self) -> bool:
         """True when the head failed to load and there is no good revision to fall back to:

@@ -142,8 +142,12 @@ def _first_per_name(items: list[Parsed[models.ImageSet]]) -> list[Parsed[models.
     return list(seen.values())
 
 
+#: The warning a fleet that desires no image (allowEmpty false) gets; `validate` refuses it.
+EMPTY_FLEET_WARNING = "the fleet desires no image and allowEmpty is false: a plan of this revision is refused"
+
+
 def _empty_fleet_warning(out: _Collected, files: Mapping[str, bytes]) -> Diagnostic:
-    message = "the fleet desires no image and allowEmpty is false: a plan of this revision is refused"
+    message = EMPTY_FLEET_WARNING
     if out.configs:
         return out.configs[0].doc.diagnostic(("spec", "allowEmpty"), message, severity="warning")
     if out.groups:

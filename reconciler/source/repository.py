@@ -123,21 +123,16 @@ class Repository:
         relative = normalize_fleet_path(path)
         with self._lock:
             commit = self._commit(rev)
-            start: pygit2.Object = commit.tree
+            reader = _ObjectReader(self._repo, commit, rev, self.location)
+            start = reader.load(commit.tree_id, "tree")
             if relative:
-                try:
-                    start = commit.tree[relative]
-                except _LOOKUP_ERRORS:
-                    short = str(commit.id)[:12]
-                    raise SourceError(
-                        f"fleet path {relative!r} not found at {rev} ({short}) in {self.location}"
-                    ) from None
+                start = reader.find(start, relative)
             if isinstance(start, pygit2.Blob):
                 if not is_fleet_file(relative):
                     raise SourceError(f"fleet path {relative!r} in {self.location} is not a .yaml/.yml file")
                 files = {relative: start.data}
             elif isinstance(start, pygit2.Tree):
-                files = dict(_fleet_blobs(start, relative))
+                files = dict(reader.fleet_blobs(start, relative))
             else:
                 raise SourceError(f"fleet path {relative!r} in {self.location} is a submodule")
         return FleetFiles(revision=str(commit.id), files=sorted_files(files))
@@ -150,16 +145,23 @@ class Repository:
         with self._lock:
             new_commit, old_commit = self._commit(new), self._commit(old)
             walker = self._repo.walk(new_commit.id, SortMode.TOPOLOGICAL | SortMode.TIME)
-            walker.hide(old_commit.id)
-            return [
-                CommitInfo(
-                    sha=str(commit.id),
-                    summary=(commit.message.strip().splitlines() or [""])[0],
-                    author=commit.author.name,
-                    time=commit.commit_time,
-                )
-                for commit in walker
-            ]
+            try:
+                walker.hide(old_commit.id)
+                return [
+                    CommitInfo(
+                        sha=str(commit.id),
+                        summary=(commit.message.strip().splitlines() or [""])[0],
+                        author=commit.author.name,
+                        time=commit.commit_time,
+                    )
+                    for commit in walker
+                ]
+            except _LOOKUP_ERRORS as error:
+                # A parent commit missing from the object database (a damaged or shallow copy).
+                raise SourceError(
+                    f"cannot walk the history from {old} to {new} in {self.location}: "
+                    f"{one_line(str(error))} (the repository is incomplete or damaged)"
+                ) from None
 
     def _commit(self, rev: str) -> pygit2.Commit:
         with self._lock:
@@ -168,6 +170,7 @@ class Repository:
             except _LOOKUP_ERRORS:
                 found = None
             if found is None:
+                self._refuse_dangling(rev)
                 raise SourceError(f"unknown revision {rev!r} in {self.location}")
             try:
                 commit = found.peel(pygit2.Commit)
@@ -179,14 +182,76 @@ class Repository:
             return commit
 
 
-def _fleet_blobs(tree: pygit2.Tree, prefix: str) -> Iterator[tuple[str, bytes]]:
-    for entry in tree:
-        name = entry.name or ""
-        path = f"{prefix}/{name}" if prefix else name
-        # Symlink blobs hold a target path, and submodule commits are not in this repository.
-        if entry.filemode == FileMode.TREE and not is_hidden(name):
-            assert isinstance(entry, pygit2.Tree)
-            yield from _fleet_blobs(entry, path)
-        elif entry.filemode in (FileMode.BLOB, FileMode.BLOB_EXECUTABLE) and is_fleet_file(name):
-            assert isinstance(entry, pygit2.Blob)
-            yield path, entry.data
+    def _refuse_dangling(self, rev: str) -> None:
+        # A branch or tag that names a commit the object database lacks is a damaged
+        # repository, not an unknown revision: say which commit is missing.
+        try:
+            target = self._repo.lookup_reference_dwim(rev).resolve().target
+        except _LOOKUP_ERRORS:
+            return
+        if isinstance(target, pygit2.Oid) and self._repo.get(target) is None:
+            raise SourceError(
+                f"{rev!r} in {self.location} points at commit {target}, which is missing from the "
+                f"repository (damaged or incomplete: re-clone it or run git fsck)"
+            )
+
+
+class _ObjectReader:
+    """Loads the trees and blobs of one commit, turning a missing or unreadable object into a
+    SourceError that names the commit and the object (libgit2 raises a bare GitError)."""
+
+    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit, rev: str, location: str) -> None:
+        self._repo, self._location, self._rev = repo, location, rev
+        self._short = str(commit.id)[:12]
+        self._commit = f"commit {self._short}" + ("" if str(commit.id).startswith(rev) else f" ({rev})")
+
+    def load(self, oid: pygit2.Oid, kind: str, path: str = "") -> pygit2.Object:
+        """The object `oid` (a `kind`, at `path` in the commit's tree)."""
+        where = f" ({path})" if path else ""
+        try:
+            found = self._repo.get(oid)
+        except (pygit2.GitError, ValueError) as error:
+            cause = one_line(str(error)).removeprefix(f"{oid}: ")
+            raise SourceError(
+                f"{self._commit} in {self._location}: cannot read {kind} {oid}{where}: {cause} "
+                "(the repository is damaged: re-clone it or run git fsck)"
+            ) from None
+        if found is None:
+            raise SourceError(
+                f"{self._commit} in {self._location}: {kind} {oid}{where} is missing "
+                "(the repository is damaged or incomplete: re-clone it or run git fsck)"
+            )
+        return found
+
+    def find(self, tree: pygit2.Object, relative: str) -> pygit2.Object:
+        """The object at `relative` under `tree`, loading each tree on the way."""
+        node, walked = tree, []
+        for part in relative.split("/"):
+            entry = None
+            if isinstance(node, pygit2.Tree):
+                entry = next((e for e in node if e.name == part), None)
+            if entry is None:
+                raise SourceError(
+                    f"fleet path {relative!r} not found at {self._rev} ({self._short}) in {self._location}"
+                )
+            walked.append(part)
+            if entry.filemode == FileMode.COMMIT:
+                return entry  # a submodule: its commit is not in this repository
+            node = self.load(entry.id, "tree" if entry.filemode == FileMode.TREE else "blob",
+                             "/".join(walked))
+        return node
+
+    def fleet_blobs(self, tree: pygit2.Tree, prefix: str) -> Iterator[tuple[str, bytes]]:
+        """(path, content) of every fleet file under `tree`, hidden directories skipped."""
+        for entry in tree:
+            name = entry.name or ""
+            path = f"{prefix}/{name}" if prefix else name
+            # Symlink blobs hold a target path, and submodule commits are not in this repository.
+            if entry.filemode == FileMode.TREE and not is_hidden(name):
+                subtree = self.load(entry.id, "tree", path)
+                assert isinstance(subtree, pygit2.Tree)
+                yield from self.fleet_blobs(subtree, path)
+            elif entry.filemode in (FileMode.BLOB, FileMode.BLOB_EXECUTABLE) and is_fleet_file(name):
+                blob = self.load(entry.id, "blob", path)
+                assert isinstance(blob, pygit2.Blob)
+                yield path, blob.data
