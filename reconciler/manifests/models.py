@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,7 @@ from pydantic_core import core_schema as cs
 from reconciler.manifests import k8snames
 from reconciler.manifests.fleet import CheckItem, SelectorOperator
 from reconciler.manifests.imageref import ImageRefError, parse_image
+from reconciler.manifests.schedule import crontab_trigger
 
 API_VERSION = "edgefleet.io/v1alpha1"
 INT32_MAX = 2**31 - 1
@@ -152,6 +154,80 @@ class RegistriesSpec(_Model):
     )
 
 
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds of a duration written like "1h", "90m", "1h30m", "45s". Raises ValueError."""
+    found = _DURATION.fullmatch(text)
+    if not text or found is None:
+        raise ValueError(f"duration {quote(text)} must look like 1h, 30m, 1h30m or 45s")
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _check_duration(value: str) -> str:
+    duration_seconds(value)
+    return value
+
+
+def _check_cron(value: str) -> str:
+    try:
+        crontab_trigger(value, "UTC")
+    except ValueError as err:
+        raise ValueError(f"schedule {quote(value)} is not a cron expression "
+                         f"(minute hour day month weekday): {err}") from None
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone {quote(value)} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+    return value
+
+
+CronExpression = Annotated[str, AfterValidator(_check_cron),
+                           Field(description="Five-field cron expression (minute hour day month weekday).")]
+TimeZone = Annotated[str, AfterValidator(_check_timezone), Field(description="IANA time zone name.")]
+Duration = Annotated[str, AfterValidator(_check_duration),
+                     Field(pattern=r"^(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?$", min_length=2)]
+SecretKey = Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+ReportFormat = Literal["markdown", "json", "html"]
+
+
+class WebhookSpec(_Model):
+    """A drift-report webhook; its URL is read from a Secret key (a webhook URL is a credential)."""
+
+    name: ResourceName
+    kind: Literal["slack", "generic"]
+    url_secret: Annotated[str, _checked(k8snames.secret_ref_problem, "urlSecret")]
+    key: SecretKey = "url"
+
+
+class DriftReportSpec(_Model):
+    """FleetConfig.spec.driftReport: when and how drift reports are made (docs/drift.md)."""
+
+    schedule: CronExpression
+    timezone: TimeZone = "UTC"
+    formats: Annotated[list[ReportFormat], Field(min_length=1)] = ["markdown", "json", "html"]
+    min_age: Duration = "1h"
+    site_label: LabelKey = "topology.kubernetes.io/zone"
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    webhooks: list[WebhookSpec] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> DriftReportSpec:
+        if len(set(self.formats)) != len(self.formats):
+            raise ValueError("driftReport.formats lists a format twice")
+        names = [w.name for w in self.webhooks]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"driftReport.webhooks: duplicate name {quote(twice[0])}")
+        return self
+
+
 class FleetConfigSpec(_Model):
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
     allow_empty: bool = False
@@ -159,6 +235,7 @@ class FleetConfigSpec(_Model):
     pin_digests: bool = Field(
         default=False, description="Jobs pull repo@sha256:... resolved at plan time (a group may override)."
     )
+    drift_report: DriftReportSpec | None = None
 
 
 class Metadata(_Model):
