@@ -90,17 +90,27 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         headers = {k: v for k, v in self.headers.items()}
         verdict = webhook.verify(headers, body, hook.secret)
-        if not verdict.ok:
+        if not verdict.ok or verdict.forge is None:
             log.warning("webhook refused from %s: %s", self.client_address[0], verdict.reason)
             self._refuse(401, "unauthorized", f"{verdict.reason}\n".encode())
             return
-        if webhook.is_ping(headers):
+        event = webhook.event_of(headers, verdict.forge)
+        kind = webhook.event_kind(verdict.forge, event)
+        if kind == "ping":
             self.server.metrics.webhooks.labels("ping").inc()
             self._send(200, "text/plain; charset=utf-8", b"pong\n")
             return
+        if kind == "ignored":
+            # Signed, but not a push (issues, releases, no event header...): nothing to fetch.
+            shown = event or "none"
+            self.server.metrics.webhooks.labels("ignored").inc()
+            self.server.metrics.webhook_events_ignored.labels(verdict.forge, shown).inc()
+            log.info("webhook: ignored signed %s event %r (only pushes fetch)", verdict.forge, shown)
+            self._send(200, "text/plain; charset=utf-8", f"ignored: event {shown!r} is not a push\n".encode())
+            return
         self.server.metrics.webhooks.labels("accepted").inc()
         log.info("webhook: verified %s push; fetching now", verdict.forge)
-        hook.on_push(verdict.forge or "")
+        hook.on_push(verdict.forge)
         self._send(202, "text/plain; charset=utf-8", b"accepted: fetching\n")
 
     def _discard(self, length: int) -> None:

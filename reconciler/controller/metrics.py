@@ -57,6 +57,10 @@ class ControllerMetrics:
         self.webhooks = Counter(
             "edgefleet_webhook_requests_total", "Git webhook requests, by result.", ["result"],
             registry=registry)
+        self.webhook_events_ignored = Counter(
+            "edgefleet_webhook_ignored_events_total", "Signed webhook requests that are no push "
+            "(nothing fetched), by forge and event ('none': no event header).", ["forge", "event"],
+            registry=registry)
 
     def record_cycle(self, view: CycleView) -> None:
         """Update the per-cycle metrics from a finished cycle."""

@@ -1,4 +1,4 @@
-"""Push webhooks from git forges: who signed the request, and is it ours.
+"""Push webhooks from git forges: who signed the request, is it ours, and is it a push.
 
 Three forges, three schemes (all compared in constant time with `hmac.compare_digest`):
 - GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`;
@@ -78,9 +78,43 @@ def sign_github(secret: bytes, body: bytes) -> dict[str, str]:
             "X-GitHub-Event": "push"}
 
 
-def is_ping(headers: Mapping[str, str]) -> bool:
-    """True for a forge's "hook installed" ping, which asks for nothing but a 200."""
-    return (_header(headers, "X-GitHub-Event") or _header(headers, "X-Gitea-Event") or "") == "ping"
+#: The header that names the event, per forge (Forgejo and Gogs send their own names too).
+EVENT_HEADERS: dict[Forge, tuple[str, ...]] = {
+    "github": ("X-GitHub-Event",),
+    "gitea": ("X-Gitea-Event", "X-Forgejo-Event", "X-Gogs-Event"),
+    "gitlab": ("X-Gitlab-Event",),
+}
+#: Events that mean "a ref moved": fetch now. GitLab has no ping; a tag push moves a ref too.
+PUSH_EVENTS: dict[Forge, frozenset[str]] = {
+    "github": frozenset({"push"}),
+    "gitea": frozenset({"push"}),
+    "gitlab": frozenset({"Push Hook", "Tag Push Hook"}),
+}
+PING_EVENTS: dict[Forge, frozenset[str]] = {"github": frozenset({"ping"}), "gitea": frozenset(),
+                                            "gitlab": frozenset()}
+#: An event name longer than this is cut in logs and metric labels (it comes from the sender).
+MAX_EVENT_CHARS = 64
+
+EventKind = Literal["push", "ping", "ignored"]
+
+
+def event_of(headers: Mapping[str, str], forge: Forge) -> str:
+    """The event `forge` says it sends ('' without an event header)."""
+    for name in EVENT_HEADERS[forge]:
+        value = _header(headers, name)
+        if value is not None:
+            return value.strip()[:MAX_EVENT_CHARS]
+    return ""
+
+
+def event_kind(forge: Forge, event: str) -> EventKind:
+    """What a verified request asks for: a fetch (push), a 200 (ping), or nothing (any other
+    event, also a request without an event header: issues, pull requests, releases, ...)."""
+    if event in PUSH_EVENTS[forge]:
+        return "push"
+    if event in PING_EVENTS[forge]:
+        return "ping"
+    return "ignored"
 
 
 def read_secret(path: Path) -> bytes:

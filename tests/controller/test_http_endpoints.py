@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -87,8 +88,10 @@ def test_unsigned_or_wrongly_signed_pushes_get_401_and_change_nothing(served: Se
     ("headers", "forge"),
     [pytest.param(github(SECRET), "github", id="github"),
      pytest.param({"X-Gitlab-Token": SECRET.decode(), "X-Gitlab-Event": "Push Hook"}, "gitlab", id="gitlab"),
-     pytest.param({"X-Gitea-Signature": hmac.new(SECRET, BODY, hashlib.sha256).hexdigest()}, "gitea",
-                  id="gitea")],
+     pytest.param({"X-Gitea-Signature": hmac.new(SECRET, BODY, hashlib.sha256).hexdigest(),
+                   "X-Gitea-Event": "push"}, "gitea", id="gitea"),
+     pytest.param({"X-Gitlab-Token": SECRET.decode(), "X-Gitlab-Event": "Tag Push Hook"}, "gitlab",
+                  id="gitlab-tag-push")],
 )
 def test_a_signed_push_is_accepted_and_triggers_a_fetch(served: Served, headers: dict[str, str],
                                                         forge: str) -> None:
@@ -101,6 +104,49 @@ def test_a_ping_is_answered_without_fetching(served: Served) -> None:
     headers = {**github(SECRET), "X-GitHub-Event": "ping"}
     assert request(f"{served.url}/hooks/git", body=BODY, headers=headers)[0] == 200
     assert served.pushes == []
+
+
+def gitea(event: str | None) -> dict[str, str]:
+    signed = {"X-Gitea-Signature": hmac.new(SECRET, BODY, hashlib.sha256).hexdigest()}
+    return signed if event is None else {**signed, "X-Gitea-Event": event}
+
+
+def gitlab(event: str | None) -> dict[str, str]:
+    signed = {"X-Gitlab-Token": SECRET.decode()}
+    return signed if event is None else {**signed, "X-Gitlab-Event": event}
+
+
+def without_event(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k != "X-GitHub-Event"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "forge", "event"),
+    [pytest.param(without_event(github(SECRET)), "github", "none", id="github-no-event-header"),
+     pytest.param({**github(SECRET), "X-GitHub-Event": "issues"}, "github", "issues", id="github-issues"),
+     pytest.param({**github(SECRET), "X-GitHub-Event": "pull_request"}, "github", "pull_request",
+                  id="github-pull-request"),
+     pytest.param(gitea(None), "gitea", "none", id="gitea-no-event-header"),
+     pytest.param(gitea("issues"), "gitea", "issues", id="gitea-issues"),
+     pytest.param(gitea("ping"), "gitea", "ping", id="gitea-has-no-ping"),
+     pytest.param(gitlab(None), "gitlab", "none", id="gitlab-no-event-header"),
+     pytest.param(gitlab("Merge Request Hook"), "gitlab", "Merge Request Hook", id="gitlab-merge-request"),
+     pytest.param(gitlab("push"), "gitlab", "push", id="gitlab-github-word")],
+)
+def test_a_signed_request_that_is_no_push_is_ignored_and_counted(
+        served: Served, headers: dict[str, str], forge: str, event: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="edgefleet.http")
+    code, answer = request(f"{served.url}/hooks/git", body=BODY, headers=headers)
+    assert (code, answer) == (200, f"ignored: event {event!r} is not a push\n".encode())
+    assert served.pushes == []
+    assert served.registry.get_sample_value("edgefleet_webhook_ignored_events_total",
+                                            {"forge": forge, "event": event}) == 1
+    assert served.registry.get_sample_value("edgefleet_webhook_requests_total", {"result": "ignored"}) == 1
+    assert served.registry.get_sample_value("edgefleet_webhook_requests_total", {"result": "accepted"}) is None
+    said = [r.getMessage() for r in caplog.records if r.name == "edgefleet.http"]
+    assert not any("fetching now" in line for line in said)
+    assert f"webhook: ignored signed {forge} event {event!r} (only pushes fetch)" in said
 
 
 def test_a_huge_payload_is_refused_before_reading(served: Served) -> None:
