@@ -4,7 +4,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean cri-stubs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,13 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The CRI runtime.v1 client stubs of `edgefleet agent`, shipped generated (reconciler/agent/cri/).
+CRI := reconciler/agent/cri
+cri-stubs: $(STAMP)
+	$(PY) -m grpc_tools.protoc -I. --python_out=. --grpc_python_out=. $(CRI)/api.proto
+	for f in $(CRI)/api_pb2.py $(CRI)/api_pb2_grpc.py; do \
+	  cat $(CRI)/header.txt $$f > $$f.tmp && mv $$f.tmp $$f; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
