@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconciler.sim.fleetgen import FleetOptions, node_list_json
-from reconciler.sim.nodeobjects import SITE_LABEL
-from reconciler.sim.registry import default_catalogue
+from reconciler.sim.kubeedge.fleetgen import FleetOptions, node_list_json
+from reconciler.sim.kubeedge.nodeobjects import SITE_LABEL
+from reconciler.sim.kubeedge.registry import default_catalogue
 
 #: Sites, hence node groups and NodeGroupImages documents (the issue asks for 40+).
 GROUPS = 42

@@ -1,6 +1,6 @@
 """Desired state: which images every edge node must hold, with secret, policy and owning group.
 
-desired(node) = union of the images of every group that selects the node (DESIGN.md 2). The
+desired(node) = union of the images of every group that selects the node (docs/design.md §2). The
 owner of a (node, image) pair is the first group by name that desires it, active groups before
 suspended ones (a suspended group must not hold back another group's pairs); when two groups
 desire one image for one node with different secrets or policies, the owner wins, with a
@@ -20,7 +20,7 @@ from reconciler.manifests.fleet import Fleet, JobPolicy, NodeGroupSpec, NodeSele
 from reconciler.manifests.imageref import match_name
 from reconciler.observed.nodes import EDGE_ROLE_LABEL, NodeFacts
 
-#: KubeEdge NodeGroup membership label (reference 6.1).
+#: KubeEdge NodeGroup membership label (docs/kubeedge.md §6.1).
 NODE_GROUP_LABEL = "apps.kubeedge.io/belonging-to"
 _SAMPLE = 5  # node names quoted in a warning before "and N more"
 

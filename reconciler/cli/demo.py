@@ -43,8 +43,8 @@ from reconciler.kube.session import Session
 from reconciler.manifests import load_fleet
 from reconciler.planner import PlannerSettings
 from reconciler.sim.cluster import EmbeddedCluster
-from reconciler.sim.edge import Behaviour
-from reconciler.sim.fleetgen import FleetOptions
+from reconciler.sim.kubeedge.edge import Behaviour
+from reconciler.sim.kubeedge.fleetgen import FleetOptions
 from reconciler.source import read_worktree
 
 FLEET_EXAMPLES = Path(__file__).resolve().parents[2] / "fleet-examples"

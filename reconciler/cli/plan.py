@@ -7,7 +7,6 @@ the object).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,13 +18,13 @@ from reconciler.cli.fleet_source import FleetSource, open_fleet_source
 from reconciler.cli.messages import fail, print_diagnostics
 from reconciler.cycle import utc_now
 from reconciler.kube.errors import KubeError
-from reconciler.kube.observing import ClusterFacts, from_snapshots, observe
+from reconciler.kube.reading import observe
 from reconciler.kube.session import Session
 from reconciler.kubeedge import JOB_API_VERSIONS, JobSpecError
 from reconciler.manifests import load_fleet
 from reconciler.manifests.fleet import Fleet
-from reconciler.planner import EmptyDesiredState, Plan, PlannerSettings, plan
-from reconciler.planner.changes import diff_fleets
+from reconciler.observed import ClusterFacts, from_snapshots
+from reconciler.planner import EmptyDesiredState, PlannerSettings, plan_revision
 from reconciler.report import render_plan
 from reconciler.source import SourceError
 
@@ -94,11 +93,10 @@ def plan_command(
         fleet = _load(files.files)
         facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
                  else _observe_live(kubeconfig, context))
-        the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=utc_now(),
-                        revision=files.revision, job_api_version=facts.job_api_version,
-                        settings=PlannerSettings())
-        if base is not None:
-            the_plan = _with_changes(the_plan, source, base, fleet, facts)
+        base_fleet, base_revision = _base(source, base) if base is not None else (None, None)
+        the_plan = plan_revision(fleet, facts, now=utc_now(), revision=files.revision,
+                                 settings=PlannerSettings(), base=base_fleet,
+                                 base_revision=base_revision)
         rendered = render_plan(the_plan.to_dict(), output.value)
     except (SourceError, KubeError, EmptyDesiredState) as error:
         fail(str(error))
@@ -149,13 +147,11 @@ def _observe_live(kubeconfig: Path | None, context: str | None) -> ClusterFacts:
         session.close()
 
 
-def _with_changes(the_plan: Plan, source: FleetSource, base: str, fleet: Fleet,
-                  facts: ClusterFacts) -> Plan:
-    """The plan with its `changes` section: what the change from `base` does per group, over
-    the same nodes. The base revision must load (it was good once, or it is not a base)."""
+def _base(source: FleetSource, base: str) -> tuple[Fleet, str | None]:
+    """The fleet of `base` and its commit. The base revision must load (it was good once, or it
+    is not a base)."""
     base_files = source.read(base)
     loaded = load_fleet(base_files.files)
     if loaded.fleet is None:
         fail(f"--base {base}: the base revision does not load: {loaded.errors[0]}")
-    return replace(the_plan, changes=diff_fleets(loaded.fleet, fleet, facts.nodes,
-                                                 base_revision=base_files.revision))
+    return loaded.fleet, base_files.revision

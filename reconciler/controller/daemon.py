@@ -38,8 +38,8 @@ from reconciler.cycle.outcome import CycleResult, GoodRevision, Outcome
 from reconciler.kube.applying import ApplyReport
 from reconciler.kube.cluster import LiveCluster
 from reconciler.kube.errors import Fenced
-from reconciler.kube.observing import ClusterFacts
 from reconciler.kube.session import Session, WriteFence
+from reconciler.observed import ClusterFacts
 from reconciler.planner.model import Plan
 from reconciler.source import Repository
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from reconciler.controller.gitpoll import RevisionStatus
 from reconciler.controller.view import CycleView, GroupView, JobView, NodeNote
 from reconciler.cycle.outcome import CycleResult
-from reconciler.kube.observing import ClusterFacts
 from reconciler.kubeedge.status import read_job
+from reconciler.observed import ClusterFacts
 from reconciler.planner.model import GROUP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, Plan
 
 

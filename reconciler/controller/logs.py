@@ -46,3 +46,5 @@ def configure_logging(fmt: LogFormat, *, level: int = logging.INFO, stream: Text
     # APScheduler logs every job run at INFO; urllib3 every retry at WARNING with URLs.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    # httpx logs every request at INFO with its URL: a webhook URL is a secret.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

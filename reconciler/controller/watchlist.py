@@ -14,7 +14,7 @@ from reconciler.controller.watching import (
     object_fingerprint,
 )
 from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL, job_api_version
-from reconciler.kube.observing import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
+from reconciler.kube.reading import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
 from reconciler.kube.session import Session
 
 

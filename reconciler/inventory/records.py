@@ -1,6 +1,6 @@
 """EdgeNodeInventory status: computed from the last observed status and new job evidence.
 
-The status is the memory that outlives garbage-collected jobs (DESIGN.md 3): confirmed pairs
+The status is the memory that outlives garbage-collected jobs (docs/design.md §3): confirmed pairs
 (`images`) and failed attempts with backoff (`failures`). Entries edgefleet writes carry the
 source `job/<name>`; entries of other sources (the future edge agent) are kept untouched.
 Everything here is pure: `now` is a parameter, and the result is sorted, so an unchanged

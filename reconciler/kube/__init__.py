@@ -3,7 +3,7 @@
 - session.py: `Session` (kubeconfig, QPS token bucket, retries honouring Retry-After); every
   request goes through `Session.call` and comes back as raw bytes;
 - discovery.py: which ImagePrePullJob dialect the cluster serves;
-- listing.py / observing.py: paged LISTs decoded page by page into typed facts;
+- listing.py / reading.py: paged LISTs decoded page by page into typed facts (ClusterFacts);
 - applying.py: carry out a Plan (Strict creates, deletes, EdgeNodeInventory records, dry run);
 - crds.py: install edgefleet's CRDs; cluster.py: `LiveCluster`, what a cycle observes and applies.
 """
@@ -13,7 +13,7 @@ from reconciler.kube.cluster import LiveCluster
 from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.discovery import DiscoveryError, job_api_version
 from reconciler.kube.errors import ApiBusy, ApiRejected, ApiUnavailable, KubeConfigError, KubeError
-from reconciler.kube.observing import ClusterFacts, from_snapshots, observe
+from reconciler.kube.reading import observe
 from reconciler.kube.session import ClientSettings, Session
 
 __all__ = [
@@ -22,14 +22,12 @@ __all__ = [
     "ApiUnavailable",
     "ApplyReport",
     "ClientSettings",
-    "ClusterFacts",
     "DiscoveryError",
     "KubeConfigError",
     "KubeError",
     "LiveCluster",
     "Session",
     "apply_plan",
-    "from_snapshots",
     "install_crds",
     "job_api_version",
     "observe",

@@ -19,7 +19,7 @@ import orjson
 from reconciler.inventory.records import InventoryUpdate
 from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL
 from reconciler.kube.errors import ApiRejected, KubeError
-from reconciler.kube.observing import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
+from reconciler.kube.reading import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
 from reconciler.kube.session import Session, WriteFence
 from reconciler.planner.model import JobDeletion, Plan, PlannedJob
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from reconciler.kube.applying import ApplyReport, Progress, apply_plan
 from reconciler.kube.discovery import DiscoveryError
-from reconciler.kube.observing import ClusterFacts, observe
+from reconciler.kube.reading import observe
 from reconciler.kube.session import Session, WriteFence
+from reconciler.observed import ClusterFacts
 from reconciler.planner.model import Plan
 
 MISSING_INVENTORY_CRD = (
@@ -26,7 +27,7 @@ class LiveCluster:
         self._facts: ClusterFacts | None = None
 
     def observe(self) -> ClusterFacts:
-        """List nodes, jobs and inventories (see kube.observing.observe)."""
+        """List nodes, jobs and inventories (see kube.reading.observe)."""
         self._facts = observe(self.session)
         return self._facts
 

@@ -6,8 +6,8 @@ import msgspec
 
 from reconciler.kube.errors import KubeError
 from reconciler.kube.session import Session
+from reconciler.observed.cluster import JOB_GROUP as JOB_GROUP
 
-JOB_GROUP = "operations.kubeedge.io"
 JOB_PLURAL = "imageprepulljobs"
 #: Preferred first: v1alpha2 is served (and the storage version) from KubeEdge 1.21 on.
 JOB_VERSIONS = ("v1alpha2", "v1alpha1")

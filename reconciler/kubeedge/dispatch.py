@@ -1,7 +1,7 @@
 """Which nodes of a job the edge was actually asked about, read from the per-node status.
 
 Only a node that was dispatched can have failed: a node queued behind the concurrency limit, or
-refused at initialization, made no attempt and must not be charged one (reference 4.3).
+refused at initialization, made no attempt and must not be charged one (docs/kubeedge.md §4.3).
 
 v1alpha2 (1.21+), per `nodeStatus[]` entry:
 - `Pending`, or no entry: waiting for a slot (or the job ended at initialization): not asked.

@@ -1,7 +1,7 @@
 """Build ImagePrePullJob objects in the form both KubeEdge dialects accept.
 
-The spec is identical in operations.kubeedge.io/v1alpha1 and v1alpha2 (reference 1.2, 2.2);
-only apiVersion differs. Every field is emitted in its safe form (reference 4.6): a string
+The spec is identical in operations.kubeedge.io/v1alpha1 and v1alpha2 (docs/kubeedge.md §2.2);
+only apiVersion differs. Every field is emitted in its safe form (docs/kubeedge.md §4.6): a string
 failureTolerate, timeoutSeconds > 0 (absent panics v1alpha1 and disables the v1alpha2 timeout),
 retryTimes >= 0 (-1 reports success without pulling), concurrency >= 1, and always nodeNames,
 never labelSelector (a selector is resolved once and includes nodes that need nothing).
@@ -9,7 +9,7 @@ never labelSelector (a selector is resolved once and includes nodes that need no
 `timeoutSeconds` in a fleet policy is per node; what a job carries depends on the dialect
 (`job_timeout_seconds`): v1alpha1 runs a timer per dispatched node per stage, v1alpha2 (1.21)
 measures a node that has no actionFlow yet from the job's creation, so a node queued behind
-the concurrency limit needs the time of every wave before it (reference 4.3, point 5).
+the concurrency limit needs the time of every wave before it (docs/kubeedge.md §4.3, point 5).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Read an ImagePrePullJob status, in either dialect, into per-node, per-image evidence.
 
-Dialect is told by the fields (reference 4.6): `status.phase` is v1alpha2 (1.21+),
+Dialect is told by the fields (docs/kubeedge.md §4.6): `status.phase` is v1alpha2 (1.21+),
 `status.state` is v1alpha1 (1.16-1.20). Success is counted only per image: v1alpha2
 `imageStatus[].status == "True"`, v1alpha1 `imageStatus[].state == "Successful"`. A node or job
 that reports success without those entries confirms nothing (the v1alpha1 silent-success bugs:

@@ -1,6 +1,6 @@
 """Warn where two groups may select one node and want one image with different settings.
 
-DESIGN.md section 2: on a node that both groups select, the group whose name sorts first wins
+docs/design.md §2: on a node that both groups select, the group whose name sorts first wins
 the (node, image) pair, so the other group's secret or policy is not used for it. Without a
 cluster we cannot know the nodes, so we warn unless the selections provably never meet.
 """

@@ -1,4 +1,4 @@
-"""The three kinds of the fleet repository as pydantic models (DESIGN.md section 2).
+"""The three kinds of the fleet repository as pydantic models (docs/design.md §2).
 
 These models check one document at a time: shape, types, ranges, names and image syntax.
 Rules that span documents (duplicate names, missing ImageSets, at most one FleetConfig) and

@@ -1,5 +1,6 @@
 """What the cluster reports, decoded into plain frozen facts (pure: bytes in, values out)."""
 
+from reconciler.observed.cluster import ClusterFacts, from_snapshots
 from reconciler.observed.inventories import (
     InventoryFacts,
     InventoryFailure,
@@ -13,6 +14,7 @@ from reconciler.observed.nodes import EDGE_ROLE_LABEL, ImageNormalizer, NodeFact
 
 __all__ = [
     "EDGE_ROLE_LABEL",
+    "ClusterFacts",
     "ImageNormalizer",
     "InventoryFacts",
     "InventoryFailure",
@@ -24,6 +26,7 @@ __all__ = [
     "decode_job",
     "decode_jobs",
     "decode_nodes",
+    "from_snapshots",
     "inventory_from_object",
     "job_from_object",
 ]

@@ -1,7 +1,7 @@
 """EdgeNodeInventory objects (edgefleet.io/v1alpha1) as the cluster reports them.
 
 One object per node (cluster-scoped, name = node name). Its status is the evidence edgefleet
-keeps after the jobs that carried it are garbage-collected (DESIGN.md 3).
+keeps after the jobs that carried it are garbage-collected (docs/design.md §3).
 """
 
 from __future__ import annotations

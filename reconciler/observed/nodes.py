@@ -1,7 +1,7 @@
 """Nodes as the cluster reports them, reduced to the facts the planner reads.
 
 Decoding is typed (msgspec) and selective: only names, labels, the Ready condition and image
-names are materialized, so a 100,000-node list never exists as Python dicts (DESIGN.md 5).
+names are materialized, so a 100,000-node list never exists as Python dicts (docs/design.md §5).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import msgspec
 
-#: The label KubeEdge puts on the nodes it serves (reference 2.2, "Node selection").
+#: The label KubeEdge puts on the nodes it serves (docs/kubeedge.md §2.2, "Node selection").
 EDGE_ROLE_LABEL = "node-role.kubernetes.io/edge"
 
 #: Turns an image name as a node reports it into the normalized form; raises ValueError

@@ -15,6 +15,7 @@ from reconciler.planner.model import (
     PlannedJob,
 )
 from reconciler.planner.planning import EmptyDesiredState, plan
+from reconciler.planner.revision import plan_revision
 from reconciler.planner.settings import PlannerSettings
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "PlannerSettings",
     "diff_fleets",
     "plan",
+    "plan_revision",
 ]

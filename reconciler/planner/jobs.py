@@ -1,6 +1,6 @@
 """Cutting work into ImagePrePullJobs, and naming them.
 
-Rule (DESIGN.md 4): per (group, secret, policy), nodes sorted so that the same missing sets sit
+Rule (docs/design.md §4): per (group, secret, policy), nodes sorted so that the same missing sets sit
 together, in chunks of at most maxNodesPerJob; a job's images are the union of what its nodes
 miss. A node is only put in a chunk with nodes whose union stays inside its *allowed* set: the
 images it desires under that key minus those in flight, backing off or failed. So a job never

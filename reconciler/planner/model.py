@@ -122,7 +122,7 @@ class Plan:
         return bool(self.create or self.delete)
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN.md 5 JSON object (plus `warnings`, and `changes` when set)."""
+        """The docs/design.md §5 JSON object (plus `warnings`, and `changes` when set)."""
         summary: dict[str, Any] = {"nodes": self.summary.nodes, "groups": self.group_total}
         summary.update((k, v) for k, v in self.summary.to_dict().items() if k != "nodes")
         summary["inventoryUpdates"] = len(self.inventory_updates)

@@ -1,4 +1,4 @@
-"""plan(): desired state x inventory x existing jobs -> Plan (DESIGN.md 4), pure and deterministic.
+"""plan(): desired state x inventory x existing jobs -> Plan (docs/design.md §4), pure and deterministic.
 
 Order of a pass: read every job; judge managed ones (obsolete, stuck, in flight, finished);
 fold job evidence into the EdgeNodeInventory statuses; collect finished jobs whose evidence is
@@ -67,22 +67,82 @@ def plan(
     not: any job's per-image success is evidence, only managed ones are judged) and the
     EdgeNodeInventory objects; `now` is the current time (aware). Returns a sorted, frozen Plan.
     Raises EmptyDesiredState (nothing desired, allowEmpty false; nothing is planned or deleted)
-    and kubeedge.JobSpecError for an unsupported job_api_version."""
+    and kubeedge.JobSpecError for an unsupported job_api_version.
+
+    The pass is a chain of named steps, each reading only what it names and returning a value
+    the next ones read: desire -> read jobs -> judge live jobs -> record evidence -> collect
+    finished jobs -> classify pairs -> cut jobs -> revisit time.
+    """
     settings = settings or PlannerSettings()
     node_list = list(nodes)
-    desired = desired_state(fleet, node_list)
+    desired = _desire(fleet, node_list)
+    wanted = {name: d.image_set for name, d in desired.nodes.items()}
+    readings, live = _read_jobs(jobs)
+    judged = _judge(live, wanted, now=now, settings=settings)
+    observed = {inv.name: inv for inv in inventories}
+    recorded = _record(readings, judged.stuck, observed, desired, wanted, node_list, now=now,
+                       settings=settings)
+    deletions = judged.deletions + collectable(
+        judged.finished, evidence=recorded.by_job, inventories=observed, desired=wanted,
+        reported={n.name: n.images for n in node_list}, now=now, settings=settings,
+    )
+    tally = Tally(fleet, desired)
+    pairs = _classify(
+        desired, node_list, recorded.statuses, judged.in_flight, tally,
+        suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
+    )
+    created = cut_jobs(
+        pairs.work, history=pairs.history, api_version=job_api_version, revision=revision,
+        taken={job.name for job, _, _ in readings}, solo=pairs.suspects,
+    )
+    deletions.sort()
+    tally.jobs(created, deletions)
+    return Plan(
+        revision=revision,
+        job_api_version=job_api_version,
+        create=tuple(created),
+        delete=tuple(deletions),
+        deferred=tuple(sorted(pairs.deferred)),
+        inventory_updates=tuple(recorded.updates),
+        groups=tally.groups(),
+        summary=tally.summary(len(desired.nodes), len(pairs.deferred), len(created), len(deletions)),
+        group_total=len(fleet.groups),
+        warnings=desired.warnings,
+        revisit_at=_revisit(live, deletions, pairs.retries, now=now, settings=settings),
+    )
+
+
+def _desire(fleet: Fleet, nodes: list[NodeFacts]) -> DesiredState:
+    """Step 1. Reads the fleet and the nodes; returns what each node must hold. Raises
+    EmptyDesiredState when nothing is desired and the fleet does not allow it."""
+    desired = desired_state(fleet, nodes)
     if desired.pairs == 0 and not fleet.allow_empty:
         what = "desires no image" if not fleet.distinct_images else "selects no edge node"
         raise EmptyDesiredState(
             f"the revision {what}; refusing to plan an empty desired state "
             "(set allowEmpty: true in FleetConfig to allow it)"
         )
-    wanted = {name: d.image_set for name, d in desired.nodes.items()}
-    readings, live = _read_jobs(jobs)
+    return desired
 
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """What step 3 decided of the live managed jobs: the finished ones (collected later, once
+    their evidence is recorded), deletions of obsolete and stuck ones, the names of the stuck
+    ones (their silent nodes are charged a failure), and per node the images in flight."""
+
+    finished: list[ManagedJob]
+    deletions: list[JobDeletion]
+    stuck: frozenset[str]
+    in_flight: dict[str, set[str]]
+
+
+def _judge(live: list[ManagedJob], wanted: Mapping[str, frozenset[str]], *, now: datetime,
+           settings: PlannerSettings) -> _Judged:
+    """Step 3. Reads the live managed jobs and what each node desires; returns `_Judged`."""
+    finished: list[ManagedJob] = []
     deletions: list[JobDeletion] = []
     stuck: set[str] = set()
-    finished: list[ManagedJob] = []
     in_flight: dict[str, set[str]] = defaultdict(set)
     for managed in live:
         name, reading = managed.job.name, managed.reading
@@ -91,58 +151,28 @@ def plan(
         elif obsolete(reading, wanted):
             deletions.append(JobDeletion(name, OBSOLETE, managed.group))
         elif (reason := stuck_reason(managed, now=now, settings=settings)) is not None:
-            stuck.add(name)  # its silent nodes are recorded as failed below
+            stuck.add(name)
             deletions.append(JobDeletion(name, reason, managed.group))
         else:
             for node in reading.silent_nodes:
                 in_flight[node].update(reading.images)
+    return _Judged(finished, deletions, frozenset(stuck), in_flight)
 
-    evidence = align_evidence(collect_evidence(readings, frozenset(stuck)), wanted)
-    observed = {inv.name: inv for inv in inventories}
-    statuses, updates = _record(evidence, observed, desired, node_list, now=now, settings=settings)
-    by_job: dict[str, dict[str, JobEvidence]] = defaultdict(dict)
-    for node, items in evidence.items():
-        for item in items:
-            by_job[item.job][node] = item
-    deletions.extend(collectable(
-        finished, evidence=by_job, inventories=observed, desired=wanted,
-        reported={n.name: n.images for n in node_list}, now=now, settings=settings,
-    ))
 
-    tally = Tally(fleet, desired)
-    pairs = _classify(
-        desired, node_list, statuses, in_flight, tally,
-        suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
-    )
-    deferred = pairs.deferred
-    created = cut_jobs(
-        pairs.work, history=pairs.history, api_version=job_api_version, revision=revision,
-        taken={job.name for job, _, _ in readings}, solo=pairs.suspects,
-    )
-    deletions.sort()
+def _revisit(live: list[ManagedJob], deletions: list[JobDeletion], retries: list[datetime], *,
+             now: datetime, settings: PlannerSettings) -> datetime | None:
+    """Last step. Reads the jobs that stay and the retry times; returns the earliest future time
+    at which the same inputs would plan differently (None: nothing is scheduled)."""
     deleted = {d.name for d in deletions}
     due = [due_at(m, settings=settings) for m in live if m.job.name not in deleted]
-    revisit = min((t for t in (*due, *pairs.retries) if t > now), default=None)
-    tally.jobs(created, deletions)
-    groups = tally.groups()
-    return Plan(
-        revision=revision,
-        job_api_version=job_api_version,
-        create=tuple(created),
-        delete=tuple(deletions),
-        deferred=tuple(sorted(deferred)),
-        inventory_updates=tuple(updates),
-        groups=groups,
-        summary=tally.summary(len(desired.nodes), len(deferred), len(created), len(deletions)),
-        group_total=len(fleet.groups),
-        warnings=desired.warnings,
-        revisit_at=revisit,
-    )
+    return min((t for t in (*due, *retries) if t > now), default=None)
 
 
 def _read_jobs(
     jobs: Iterable[JobFacts],
 ) -> tuple[list[tuple[JobFacts, JobReading, bool]], list[ManagedJob]]:
+    """Step 2. Reads every job; returns each with its reading and whether edgefleet manages it
+    (oldest first), and the managed jobs not being deleted."""
     readings: list[tuple[JobFacts, JobReading, bool]] = []
     live: list[ManagedJob] = []
     for job in sorted(jobs, key=lambda j: (job_created(j), j.name)):
@@ -154,19 +184,34 @@ def _read_jobs(
     return readings, live
 
 
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """What step 4 made of the evidence: the new inventory status per node, the updates that
+    differ from what is observed, and per job the evidence it carries per node."""
+
+    statuses: dict[str, InventoryStatus]
+    updates: list[InventoryUpdate]
+    by_job: dict[str, dict[str, JobEvidence]]
+
+
 def _record(
-    evidence: Mapping[str, list[JobEvidence]],
+    readings: list[tuple[JobFacts, JobReading, bool]],
+    stuck: frozenset[str],
     observed: Mapping[str, InventoryFacts],
     desired: DesiredState,
+    wanted: Mapping[str, frozenset[str]],
     nodes: list[NodeFacts],
     *,
     now: datetime,
     settings: PlannerSettings,
-) -> tuple[dict[str, InventoryStatus], list[InventoryUpdate]]:
-    """New inventory statuses (node -> status) and the updates that differ from what is observed.
+) -> _Recorded:
+    """Step 4. Reads the job readings (stuck jobs' silent nodes count as failed), the observed
+    EdgeNodeInventory objects, what nodes desire (`wanted`: their image sets) and report;
+    returns `_Recorded`.
 
     Nodes absent from `nodes` are left as observed: a partial list, or a node re-registering,
-    must not make edgefleet forget what it knows (DESIGN.md 3)."""
+    must not make edgefleet forget what it knows (docs/design.md §3)."""
+    evidence = align_evidence(collect_evidence(readings, stuck), wanted)
     reported = {n.name: n.images for n in nodes}
     retry = settings.retry
     statuses: dict[str, InventoryStatus] = {}
@@ -189,7 +234,11 @@ def _record(
         update = inventory_update(node, inventory, status)
         if update is not None:
             updates.append(update)
-    return statuses, updates
+    by_job: dict[str, dict[str, JobEvidence]] = defaultdict(dict)
+    for node, items in evidence.items():
+        for item in items:
+            by_job[item.job][node] = item
+    return _Recorded(statuses, updates, by_job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,8 +282,10 @@ def _classify(
     now: datetime,
     settings: PlannerSettings,
 ) -> _Classified:
-    """Classify every desired pair (counted in `tally`) and gather the plannable ones (see
-    `_Classified`)."""
+    """Step 6. Reads what each node desires and reports, the new inventory statuses and the
+    images in flight; counts every desired pair in `tally` and returns the plannable ones, the
+    deferrals, the suspects and the retry times (`_Classified`). Step 7 (`jobs.cut_jobs`) cuts
+    the plannable pairs into jobs."""
     cap = settings.image_cap if settings.image_cap is not None else infer_image_cap(nodes)
     limit = settings.attempt_limit
     by_name = {n.name: n for n in nodes}

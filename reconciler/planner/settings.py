@@ -10,7 +10,7 @@ from reconciler.inventory.records import RetryPolicy
 
 @dataclass(frozen=True, slots=True)
 class PlannerSettings:
-    """Knobs of the planning rules (DESIGN.md 4).
+    """Knobs of the planning rules (docs/design.md §4).
 
     - backoff_base / backoff_cap / attempt_limit: retries of a failed (node, image) pair.
     - ttl_after_finished: a finished job is collected this long after its last status report,

@@ -1,6 +1,6 @@
 """Reports: the plan for machines (JSON, YAML) and for humans (Markdown), drift reports later.
 
-Renderers read the JSON-shaped plan object of DESIGN.md section 5 (`Plan.to_dict()`), so the
+Renderers read the JSON-shaped plan object of docs/design.md §5 (`Plan.to_dict()`), so the
 three formats always say the same thing.
 """
 
@@ -18,7 +18,7 @@ PLAN_FORMATS: tuple[str, ...] = get_args(PlanFormat)
 
 
 def render_plan(plan_dict: Mapping[str, Any], fmt: PlanFormat) -> str:
-    """Render the plan object (DESIGN.md 5) as `fmt`; the text has no trailing newline.
+    """Render the plan object (docs/design.md §5) as `fmt`; the text has no trailing newline.
 
     json and yaml are deterministic (sorted keys: same plan, same bytes); markdown stays under
     MAX_MARKDOWN_CHARS at any fleet size. Raises ValueError for an unknown format.

@@ -1,4 +1,4 @@
-"""`plan --output json`: the plan object of DESIGN.md section 5, byte for byte deterministic."""
+"""`plan --output json`: the plan object of docs/design.md §5, byte for byte deterministic."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _plain(value: Any) -> Any:
 
 
 def render_plan_json(plan: Mapping[str, Any]) -> str:
-    """Render `plan` (the JSON-shaped dict of DESIGN.md 5) as indented JSON with sorted keys.
+    """Render `plan` (the JSON-shaped dict of docs/design.md §5) as indented JSON with sorted keys.
 
     Read-only mappings and sets are accepted (sets print sorted). No trailing newline.
     Raises TypeError for a value JSON cannot express (a bug in the caller).

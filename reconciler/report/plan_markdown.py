@@ -1,6 +1,6 @@
 """`plan --output markdown`: the plan for humans, e.g. as a pull-request comment (like Atlantis).
 
-Reads the JSON-shaped plan of DESIGN.md section 5. Layout: a header line (revision, job API
+Reads the JSON-shaped plan of docs/design.md §5. Layout: a header line (revision, job API
 version), one sentence of totals, the per-group summary table, with `--base` the changes per
 group, then the jobs to create (name, group, node count, images), the images they pull, the
 jobs to delete (name, reason), the deferred nodes (node, reason) and the warnings.
@@ -74,7 +74,7 @@ DETAIL_LEVELS: Final = (
 
 
 def render_plan_markdown(plan: Mapping[str, Any], *, limit: int = MAX_MARKDOWN_CHARS) -> str:
-    """Render `plan` (DESIGN.md 5 object) as Markdown of at most `limit` characters.
+    """Render `plan` (docs/design.md §5 object) as Markdown of at most `limit` characters.
 
     Lists are shown whole when they fit, else sampled with counts of what is left out; the
     summary table and totals always count everything. No trailing newline. Never raises for a

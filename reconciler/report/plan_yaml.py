@@ -41,7 +41,7 @@ def _plain(value: Any) -> Any:
 
 
 def render_plan_yaml(plan: Mapping[str, Any]) -> str:
-    """Render `plan` (the JSON-shaped dict of DESIGN.md 5) as one block-style YAML document.
+    """Render `plan` (the JSON-shaped dict of docs/design.md §5) as one block-style YAML document.
 
     Keys are sorted at every level, so output is deterministic; loading it back gives the
     object the JSON output holds. No trailing newline. Raises ruamel's RepresenterError for a

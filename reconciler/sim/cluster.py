@@ -16,21 +16,22 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from reconciler.kube.crds import read_crds
+from reconciler.sim.apiserver.errors import ApiError
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.server import ApiServer
+from reconciler.sim.apiserver.store import Store
 from reconciler.sim.clock import Clock, ManualClock, SimClock
 from reconciler.sim.driver import Simulation
-from reconciler.sim.edge import Behaviour
-from reconciler.sim.errors import ApiError
-from reconciler.sim.faults import Faults
-from reconciler.sim.fleet_runtime import EdgeFleet, EdgeNodeHandle
-from reconciler.sim.fleetgen import FleetOptions, fleet_node_objects, generate_fleet
-from reconciler.sim.jobs_v1alpha1 import PrePullV1Alpha1
-from reconciler.sim.jobs_v1alpha2 import PrePullV1Alpha2
-from reconciler.sim.nodegroups_controller import GROUPS, NodeGroupController
-from reconciler.sim.prepull import Switches
-from reconciler.sim.registry import ImageCatalogue, default_catalogue
-from reconciler.sim.resources import new_store
-from reconciler.sim.server import ApiServer
-from reconciler.sim.store import Store
+from reconciler.sim.kubeedge.edge import Behaviour
+from reconciler.sim.kubeedge.fleet_runtime import EdgeFleet, EdgeNodeHandle
+from reconciler.sim.kubeedge.fleetgen import FleetOptions, fleet_node_objects, generate_fleet
+from reconciler.sim.kubeedge.jobs_v1alpha1 import PrePullV1Alpha1
+from reconciler.sim.kubeedge.jobs_v1alpha2 import PrePullV1Alpha2
+from reconciler.sim.kubeedge.nodegroups_controller import GROUPS, NodeGroupController
+from reconciler.sim.kubeedge.prepull import Switches
+from reconciler.sim.kubeedge.registry import ImageCatalogue, default_catalogue
+from reconciler.sim.served import CRD_GROUP, new_store
 
 SUPPORTED_KUBEEDGE = ("1.21", "1.16")
 # base64 of {"username":"edgefleet","password":"placeholder"}: no credential of anyone's
@@ -77,6 +78,10 @@ class EmbeddedCluster:
         self.faults = faults if faults is not None else Faults()
         self.image_cap = image_cap
         self.store: Store = new_store(kubeedge, now=self.clock.now, seed=seed)
+        # edgefleet's own cluster serves edgefleet's CRDs (EdgeNodeInventory) from the start,
+        # so `kubectl get edgenodeinventories` works before any `sync --install-crds`.
+        for crd in read_crds():
+            self.store.create(CRD_GROUP, "customresourcedefinitions", crd)
         self.simulation = Simulation(self.store, self.clock)
         self.fleet = EdgeFleet(self.simulation, self.catalogue, image_cap=image_cap,
                                kubeedge=kubeedge, heartbeat_seconds=heartbeat_seconds)
@@ -166,7 +171,7 @@ class EmbeddedCluster:
         `{"username": "edgefleet", "password": "placeholder"}`: the shape KubeEdge's edge
         decodes into pull credentials. The standard layout `kubectl create secret
         docker-registry` writes, `{"auths": {"<registry>": {"auth": "..."}}}`, decodes into
-        empty credentials at the edge, so its pulls of private images fail (reference 4.5;
+        empty credentials at the edge, so its pulls of private images fail (docs/kubeedge.md §4.5;
         `Switches.dockerconfig_auths_yields_no_credentials`)."""
         namespace, _, name = ref.partition("/")
         if not namespace or not name or "/" in name:

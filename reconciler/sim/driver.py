@@ -17,9 +17,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from reconciler.sim.apiserver.errors import Obj
+from reconciler.sim.apiserver.resource_types import ResourceType
+from reconciler.sim.apiserver.store import Store
 from reconciler.sim.clock import Clock, ManualClock
-from reconciler.sim.prepull import Obj
-from reconciler.sim.store import ResourceType, Store
 
 Action = Callable[[datetime], None]
 MAX_REAL_WAIT = 0.05  # seconds: how long the loop sleeps at most between checks

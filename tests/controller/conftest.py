@@ -17,12 +17,12 @@ from reconciler.controller.leader import LeaderTiming
 from reconciler.controller.queue import QueueTiming
 from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.session import Session
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.server import ApiServer
+from reconciler.sim.apiserver.store import Store
 from reconciler.sim.cluster import EmbeddedCluster
-from reconciler.sim.faults import Faults
-from reconciler.sim.fleetgen import FleetOptions
-from reconciler.sim.resources import new_store
-from reconciler.sim.server import ApiServer
-from reconciler.sim.store import Store
+from reconciler.sim.kubeedge.fleetgen import FleetOptions
+from reconciler.sim.served import new_store
 
 
 @pytest.fixture

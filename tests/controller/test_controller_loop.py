@@ -14,7 +14,7 @@ from reconciler.cli.demo_change import find_bump, send_push_webhook
 from reconciler.controller.daemon import Controller
 from reconciler.manifests import load_fleet
 from reconciler.manifests.imageref import normalize_image
-from reconciler.sim.edge import EdgeNode
+from reconciler.sim.kubeedge.edge import EdgeNode
 from reconciler.source import read_worktree
 from tests.controller.conftest import FLEET_EXAMPLES, WEBHOOK_SECRET, FleetEnv, wait_until
 

@@ -17,8 +17,8 @@ from reconciler.kube.errors import Fenced
 from reconciler.kube.session import Session
 from reconciler.manifests.fleet import JobPolicy
 from reconciler.planner import Counts, Plan, PlannedJob
-from reconciler.sim.faults import Faults
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.store import Store
 from reconciler.source import FleetFiles
 
 V2 = "operations.kubeedge.io/v1alpha2"

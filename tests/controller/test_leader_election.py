@@ -9,7 +9,7 @@ from kubernetes import client
 
 from reconciler.controller.leader import LeaderTiming, LeaseElector
 from reconciler.kube.session import Session
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.store import Store
 
 FAST = LeaderTiming(lease_duration=2.0, renew_deadline=1.5, retry_period=0.2)
 

@@ -12,7 +12,7 @@ from reconciler.cycle.outcome import CycleResult, Outcome
 from reconciler.kube.applying import ApplyReport
 from reconciler.kubeedge import V1ALPHA2
 from reconciler.planner import plan
-from tests.core.conftest import BELONGING, fleet, group, node_object, nodes_facts
+from tests.fleet_builders import BELONGING, fleet, group, node_object, nodes_facts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -12,10 +12,10 @@ import pytest
 
 from reconciler.controller.watching import ResourceWatch, WatchTarget, node_fingerprint, object_fingerprint
 from reconciler.kube.session import Session
-from reconciler.sim.faults import Faults
-from reconciler.sim.resources import new_store
-from reconciler.sim.server import ApiServer
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.server import ApiServer
+from reconciler.sim.apiserver.store import Store
+from reconciler.sim.served import new_store
 from tests.controller.conftest import edge_node
 
 

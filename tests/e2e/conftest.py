@@ -19,7 +19,7 @@ from reconciler.kube.session import Session
 from reconciler.planner import PlannerSettings
 from reconciler.sim.clock import ManualClock
 from reconciler.sim.cluster import EmbeddedCluster
-from reconciler.sim.fleetgen import FleetOptions
+from reconciler.sim.kubeedge.fleetgen import FleetOptions
 from reconciler.source import FleetFiles, Repository
 from tests.fleetrepo import FleetRepo
 from tests.gitserve import serve_git_daemon

@@ -25,7 +25,7 @@ from reconciler.manifests.imageref import normalize_image
 from reconciler.observed import decode_nodes
 from reconciler.sim.clock import ManualClock
 from reconciler.sim.cluster import EmbeddedCluster
-from reconciler.sim.fleetgen import FleetOptions
+from reconciler.sim.kubeedge.fleetgen import FleetOptions
 from reconciler.source import read_worktree
 from tests.e2e.conftest import (
     AGENT_V1,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cycle import Outcome
-from reconciler.sim.faults import Faults
+from reconciler.sim.apiserver.faults import Faults
 from tests.e2e.conftest import AGENT_V1, MOSQUITTO, Bed, fleet_files, make_bed
 from tests.fleetrepo import FleetRepo
 

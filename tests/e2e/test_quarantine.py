@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.errors import ApiError
+from reconciler.sim.apiserver.errors import ApiError
 from tests.e2e.conftest import AGENT_V1, MOSQUITTO, Bed, fleet_files
 
 #: Cycles of 300 simulated seconds (one policy timeout each) the healthy nodes may take.

@@ -10,10 +10,9 @@ import pytest
 
 from reconciler.kube.session import ClientSettings, Session
 from reconciler.kube.throttle import RetryPolicy
-from reconciler.sim.faults import Faults
-from reconciler.sim.resources import new_store
-from reconciler.sim.server import ApiServer
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.store import Store
+from reconciler.sim.served import new_store
 
 
 class FakeTime:
@@ -44,17 +43,6 @@ def store() -> Store:
 @pytest.fixture
 def faults() -> Faults:
     return Faults(seed=5)
-
-
-@pytest.fixture
-def server(store: Store, faults: Faults) -> Iterator[ApiServer]:
-    with ApiServer(store, faults=faults) as running:
-        yield running
-
-
-@pytest.fixture
-def kubeconfig(server: ApiServer, tmp_path: Path) -> Path:
-    return server.write_kubeconfig(tmp_path / "kubeconfig")
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from reconciler.kube.session import Session
 from reconciler.manifests.fleet import JobPolicy
 from reconciler.observed.inventories import InventoryImage, InventoryStatus
 from reconciler.planner import Counts, JobDeletion, Plan, PlannedJob
-from reconciler.sim.faults import Faults
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.store import Store
 
 V2 = "operations.kubeedge.io/v1alpha2"
 JOBS = ("operations.kubeedge.io", "imageprepulljobs")

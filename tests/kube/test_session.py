@@ -15,8 +15,8 @@ import pytest
 from reconciler.kube.errors import ApiBusy, ApiRejected, ApiUnavailable, Fenced, KubeConfigError
 from reconciler.kube.session import Session, WriteFence
 from reconciler.kube.throttle import RetryPolicy
-from reconciler.sim.faults import Faults
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.store import Store
 from tests.kube.conftest import FakeTime, add_nodes, open_session
 
 

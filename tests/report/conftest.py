@@ -1,4 +1,4 @@
-"""Plan objects (the DESIGN.md section 5 JSON shape) built by hand, small and fleet-sized."""
+"""Plan objects (the docs/design.md §5 JSON shape) built by hand, small and fleet-sized."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from reconciler.manifests.imageref import normalize_image
 from reconciler.observed import NodeFacts, decode_nodes
 from reconciler.planner import Plan, diff_fleets, plan
 from reconciler.report import render_plan
-from reconciler.sim.fleetgen import FleetOptions, node_list_json
+from reconciler.sim.kubeedge.fleetgen import FleetOptions, node_list_json
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 SITES = ("berlin", "munich")

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from reconciler.sim.faults import Faults
-from reconciler.sim.resources import new_store
-from reconciler.sim.server import ApiServer
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.store import Store
+from reconciler.sim.served import new_store
 from tests.sim.apiserver.builders import KUBECTL, Kubectl
 
 
@@ -24,17 +23,6 @@ def store() -> Store:
 @pytest.fixture
 def faults() -> Faults:
     return Faults(seed=3)
-
-
-@pytest.fixture
-def server(store: Store, faults: Faults) -> Iterator[ApiServer]:
-    with ApiServer(store, faults=faults) as running:
-        yield running
-
-
-@pytest.fixture
-def kubeconfig(server: ApiServer, tmp_path: Path) -> Path:
-    return server.write_kubeconfig(tmp_path / "kubeconfig")
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from reconciler.sim.resources import load_crd, new_store
-from reconciler.sim.store import ApiError
+from reconciler.sim.apiserver.store import ApiError
+from reconciler.sim.served import load_crd, new_store
 from tests.sim.apiserver.builders import IPPJ, UPSTREAM_CRDS
 
 PAIRS = [

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.store import ApiError, Store
+from reconciler.sim.apiserver.store import ApiError, Store
 from tests.sim.apiserver.builders import IPPJ, edge_node, prepull_job
 
 V2_STATUS = {"phase": "InProgress", "nodeStatus": [{"nodeName": "edge-0", "phase": "Pending"}]}

@@ -9,8 +9,8 @@ import urllib3
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
-from reconciler.sim.faults import Faults
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.store import Store
 from tests.sim.apiserver.builders import edge_node
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.store import Store
 from tests.sim.apiserver.builders import IPPJ, Kubectl, edge_node
 
 JOB_YAML = """\

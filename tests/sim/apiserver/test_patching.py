@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.store import ApiError, PatchType, Store
+from reconciler.sim.apiserver.resource_types import PatchType
+from reconciler.sim.apiserver.store import ApiError, Store
 from tests.sim.apiserver.builders import IPPJ, edge_node, prepull_job
 
 CONDITIONS = [{"type": "Ready", "status": "True"}, {"type": "DiskPressure", "status": "False"}]

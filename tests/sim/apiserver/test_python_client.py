@@ -12,9 +12,9 @@ from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 
-from reconciler.sim.resources import new_store
-from reconciler.sim.server import ApiServer
-from reconciler.sim.store import Store
+from reconciler.sim.apiserver.server import ApiServer
+from reconciler.sim.apiserver.store import Store
+from reconciler.sim.served import new_store
 from tests.sim.apiserver.builders import IPPJ, edge_node, prepull_job
 
 GROUP, PLURAL = IPPJ

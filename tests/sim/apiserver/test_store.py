@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.resources import new_store
-from reconciler.sim.store import ApiError, Store
+from reconciler.sim.apiserver.store import ApiError, Store
+from reconciler.sim.served import new_store
 from tests.sim.apiserver.builders import IPPJ, edge_node, prepull_job
 
 

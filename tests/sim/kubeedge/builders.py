@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.sim.cluster import EmbeddedCluster
-from reconciler.sim.fleetgen import FleetOptions
+from reconciler.sim.kubeedge.fleetgen import FleetOptions
 
 JOBS = ("operations.kubeedge.io", "imageprepulljobs")
 # No offline/flapping/silent/slow nodes unless a test sets them: outcomes stay exact.

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.sim.clock import ManualClock
 from reconciler.sim.cluster import EmbeddedCluster
-from reconciler.sim.prepull import Switches
+from reconciler.sim.kubeedge.prepull import Switches
 from tests.sim.kubeedge.builders import CALM, MakeCluster
 
 

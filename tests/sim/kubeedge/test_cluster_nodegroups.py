@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.sim.nodegroups import BELONGING_LABEL, FINALIZER
+from reconciler.sim.kubeedge.nodegroups import BELONGING_LABEL, FINALIZER
 from tests.sim.kubeedge.builders import MakeCluster
 
 GROUPS = ("apps.kubeedge.io", "nodegroups")

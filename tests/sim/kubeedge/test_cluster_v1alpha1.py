@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.sim.prepull import Switches
+from reconciler.sim.kubeedge.prepull import Switches
 from tests.sim.kubeedge.builders import JOBS, MakeCluster, job, status_of
 
 NGINX = "docker.io/library/nginx:1.25"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.prepull import Switches
-from reconciler.sim.taskmanager_v1alpha2 import FINALIZER
+from reconciler.sim.kubeedge.prepull import Switches
+from reconciler.sim.kubeedge.taskmanager_v1alpha2 import FINALIZER
 from tests.sim.kubeedge.builders import JOBS, MakeCluster, job, node_phases, status_of
 
 NGINX = "docker.io/library/nginx:1.25"

@@ -43,7 +43,7 @@ spec:
 """
 # A placeholder credential (demo:demo) laid out as the edge reads it: a top-level CRI
 # AuthConfig. The guide's `kubectl create secret docker-registry` writes {"auths": {...}},
-# which the edge decodes into no credentials (reference 8.3; tests/sim/kubeedge/test_pull_secrets.py).
+# which the edge decodes into no credentials (docs/kubeedge.md §4.5; tests/sim/kubeedge/test_pull_secrets.py).
 DOCKERCONFIG = base64.b64encode(
     b'{"auth":"ZGVtbzpkZW1v","server_address":"registry.cn-hangzhou.aliyuncs.com"}').decode()
 SECRET = f"""\

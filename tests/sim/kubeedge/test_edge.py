@@ -1,5 +1,5 @@
 """The edge side: CRI pulls (ImageStatus first, secrets, retries, disk), pre-checks, image GC
-and `node.status.images` reporting (reference 2.2, 4.5, 5)."""
+and `node.status.images` reporting (docs/kubeedge.md §2.2, 4.5, 5)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reconciler.sim.edge import GIB, EdgeNode, run_check, simulate_pull
-from reconciler.sim.registry import MIB, ImageCatalogue, RegistryImage, digest_of
+from reconciler.sim.kubeedge.edge import GIB, EdgeNode, run_check, simulate_pull
+from reconciler.sim.kubeedge.registry import MIB, ImageCatalogue, RegistryImage, digest_of
 
 T0 = datetime(2025, 7, 1, 8, 0, tzinfo=UTC)
 PUBLIC = RegistryImage("docker.io/library/nginx:1.25", 100 * MIB, digest_of("nginx"))

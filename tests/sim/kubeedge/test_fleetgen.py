@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from reconciler.sim.fleetgen import FleetOptions, fleet_node_objects, generate_fleet, node_list_json
+from reconciler.sim.kubeedge.fleetgen import FleetOptions, fleet_node_objects, generate_fleet, node_list_json
 
 START = datetime(2025, 7, 1, tzinfo=UTC)
 

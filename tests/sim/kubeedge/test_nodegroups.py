@@ -1,10 +1,10 @@
-"""NodeGroup membership (reference 6.1)."""
+"""NodeGroup membership (docs/kubeedge.md §6.1)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.sim.nodegroups import BELONGING_LABEL, MemberNode, plan_membership
+from reconciler.sim.kubeedge.nodegroups import BELONGING_LABEL, MemberNode, plan_membership
 
 
 def group(name: str, nodes: list[str] | None = None, match: dict[str, str] | None = None,

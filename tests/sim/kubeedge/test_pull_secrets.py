@@ -1,4 +1,4 @@
-"""Pull secrets as the edge reads them (reference 1.9, 4.5, 8.3, inferred): only
+"""Pull secrets as the edge reads them (docs/kubeedge.md §1 item 9, §4.5, inferred): only
 `data[".dockerconfigjson"]`, JSON-decoded straight into a CRI AuthConfig. A standard
 `{"auths": {...}}` document therefore yields no credentials and the pull of a private image
 runs anonymously and fails; `EmbeddedCluster.add_pull_secret` writes the shape that works."""
@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from reconciler.sim.prepull import Switches
+from reconciler.sim.kubeedge.prepull import Switches
 from tests.sim.kubeedge.builders import JOBS, MakeCluster, job, status_of
 
 PRIVATE = "registry.example.com/toll/lane-controller:2.0.4"

@@ -26,6 +26,12 @@ def test_serve_until_sigterm(tmp_path: Path) -> None:
                               "-l", "node-role.kubernetes.io/edge", "-o", "name"],
                              capture_output=True, text=True, timeout=30, check=True)
         assert len(got.stdout.split()) == 6
+        # edgefleet's own CRD is served from the start: no `sync --install-crds` needed first.
+        inventories = subprocess.run([str(KUBECTL), "--kubeconfig", str(kubeconfig), "get",
+                                      "edgenodeinventories", "-o", "name"],
+                                     capture_output=True, text=True, timeout=30, check=False)
+        assert inventories.returncode == 0, inventories.stderr
+        assert inventories.stdout == ""
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)

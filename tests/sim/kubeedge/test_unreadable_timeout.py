@@ -1,4 +1,4 @@
-"""A timeoutSeconds the Go types cannot hold (reference 2.2, inferred): absent in v1alpha1
+"""A timeoutSeconds the Go types cannot hold (docs/kubeedge.md §2.2, inferred): absent in v1alpha1
 (the controller dereferences a nil *uint32) or negative in either version (the informer
 cannot decode it into uint32). Such a job is never processed: no status, no finalizer, and a
 line in the cluster log. edgefleet always writes timeoutSeconds > 0."""
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.prepull import Switches
+from reconciler.sim.kubeedge.prepull import Switches
 from tests.sim.kubeedge.builders import JOBS, MakeCluster, job, status_of
 
 
@@ -40,7 +40,7 @@ def test_job_is_never_processed(make_cluster: MakeCluster, kubeedge: str, versio
     assert not cluster.store.get(*JOBS, "j")["metadata"].get("finalizers")
     lines = [line for line in cluster.log if line.startswith("imageprepulljob j:")]
     assert len(lines) == 1
-    assert why in lines[0] and "reference 2.2, inferred" in lines[0]
+    assert why in lines[0] and "docs/kubeedge.md §2.2, inferred" in lines[0]
 
 
 @pytest.mark.parametrize(("kubeedge", "version", "timeout", "done"), [

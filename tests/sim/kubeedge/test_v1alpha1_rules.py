@@ -1,4 +1,4 @@
-"""KubeEdge 1.16-1.20 ImagePrePullJob rules (reference 2.2, 3.1, 4.2) on the pure FSM."""
+"""KubeEdge 1.16-1.20 ImagePrePullJob rules (docs/kubeedge.md §2.2, 3.1, 4.2) on the pure FSM."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.prepull import NodeFacts, PrePullSpec
-from reconciler.sim.taskmanager_v1alpha1 import V1Executor, eligible_nodes, transition
+from reconciler.sim.kubeedge.prepull import NodeFacts, PrePullSpec
+from reconciler.sim.kubeedge.taskmanager_v1alpha1 import V1Executor, eligible_nodes, transition
 
 T0 = datetime(2025, 7, 1, 8, 0, tzinfo=UTC)
 

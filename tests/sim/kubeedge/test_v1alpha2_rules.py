@@ -1,4 +1,4 @@
-"""KubeEdge 1.21+ ImagePrePullJob rules (reference 2.2, 3.2, 4.3) on the pure steps."""
+"""KubeEdge 1.21+ ImagePrePullJob rules (docs/kubeedge.md §2.2, 3.2, 4.3) on the pure steps."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.sim.prepull import NodeFacts, PrePullSpec
-from reconciler.sim.taskmanager_v1alpha2 import (
+from reconciler.sim.kubeedge.prepull import NodeFacts, PrePullSpec
+from reconciler.sim.kubeedge.taskmanager_v1alpha2 import (
     TIMEOUT_REASON,
     EdgeReport,
     Executor,
