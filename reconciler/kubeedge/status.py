@@ -24,7 +24,7 @@ from typing import Literal
 
 from reconciler.kubeedge.dispatch import v1alpha1_dispatched, v1alpha2_dispatched
 from reconciler.manifests.imageref import ImageRefError, normalize_image
-from reconciler.observed.jobs import ImageStatus, JobFacts
+from reconciler.observed.jobs import ImageStatus, JobFacts, NodeStatusV2
 
 JobPhase = Literal["pending", "running", "succeeded", "failed"]
 Dialect = Literal["v1alpha1", "v1alpha2", "none"]
@@ -109,7 +109,8 @@ def read_job(job: JobFacts) -> JobReading:
         dialect = "v1alpha2"
         phase = _V2_JOB_PHASES.get(status.phase, "running")
         for entry in status.node_status:
-            per_node[entry.node_name] = (entry.phase, entry.reason, entry.image_status)
+            per_node[entry.node_name] = (entry.phase, entry.reason or _failed_action(entry),
+                                         entry.image_status)
         final_phases = _V2_FINAL_NODE_PHASES
         dispatched = v1alpha2_dispatched(nodes, status.node_status, template.concurrency)
     elif status.state is not None:
@@ -137,6 +138,16 @@ def read_job(job: JobFacts) -> JobReading:
         name=job.name, dialect=dialect, phase=phase, reason=status.reason, images=images,
         nodes=nodes, evidence=MappingProxyType(evidence), last_report=_last_report(job),
     )
+
+
+def _failed_action(entry: NodeStatusV2) -> str:
+    """The reason of the node's newest failed action: CloudCore sets no node reason for an edge
+    report, so an edge that failed before pulling (a missing secret, a failed Check) says why
+    only there (docs/kubeedge.md §3.2)."""
+    for item in reversed(entry.action_flow):
+        if item.status == "False" and item.reason:
+            return item.reason
+    return ""
 
 
 def _last_report(job: JobFacts) -> datetime | None:

@@ -11,6 +11,8 @@ from tests.fleet_builders import job_fixture
 APP = "registry.example.com/app:1.2.3"
 SIDE = "registry.example.com/sidecar:4.5"
 BOTH = frozenset({APP, SIDE})
+SECRET_MISSING = 'get secret pull-cred failed, secrets "pull-cred" not found'
+CHECK_FAILED = "check disk failed: not enough space"
 
 
 @pytest.mark.parametrize(
@@ -29,6 +31,12 @@ BOTH = frozenset({APP, SIDE})
                      {"edge-a": BOTH, "edge-b": frozenset({APP})},
                      {"edge-b": {SIDE: "rpc error: code = NotFound desc = manifest unknown"}},
                      (), id="v1alpha2-pull-failed"),
+        # The real reasons sit in the failed actionFlow items: they are the evidence, not a
+        # generic "node ended in phase Failure" (#16 item 1).
+        pytest.param("v1alpha2-secret-missing.yaml", "v1alpha2", "failed", {},
+                     {"edge-a": {APP: SECRET_MISSING, SIDE: SECRET_MISSING},
+                      "edge-b": {APP: CHECK_FAILED, SIDE: CHECK_FAILED}},
+                     (), id="v1alpha2-secret-missing"),
         pytest.param("v1alpha2-in-progress.yaml", "v1alpha2", "running",
                      {"edge-a": BOTH}, {}, ("edge-b",), id="v1alpha2-in-progress"),
         # The job failed at initialization: no node was ever dispatched, none made an attempt.
