@@ -25,6 +25,7 @@ from reconciler.manifests import load_fleet
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts, from_snapshots
 from reconciler.planner import EmptyDesiredState, PlannerSettings, plan_revision
+from reconciler.planner.secrets import secret_refs
 from reconciler.report import render_plan
 from reconciler.source import SourceError
 
@@ -92,7 +93,7 @@ def plan_command(
         files = source.read(rev)
         fleet = _load(files.files)
         facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
-                 else _observe_live(kubeconfig, context))
+                 else _observe_live(kubeconfig, context, secret_refs(fleet)))
         base_fleet, base_revision = _base(source, base) if base is not None else (None, None)
         the_plan = plan_revision(fleet, facts, now=utc_now(), revision=files.revision,
                                  settings=PlannerSettings(), base=base_fleet,
@@ -139,10 +140,11 @@ def _from_snapshot_files(nodes: Path, jobs: Path | None, inventories: Path | Non
         fail(f"snapshot {which}: not a list as `kubectl get ... -o json` prints it: {error}")
 
 
-def _observe_live(kubeconfig: Path | None, context: str | None) -> ClusterFacts:
+def _observe_live(kubeconfig: Path | None, context: str | None,
+                  secrets: frozenset[str]) -> ClusterFacts:
     session = Session.from_kubeconfig(kubeconfig, context)
     try:
-        return observe(session)
+        return observe(session, secret_refs=secrets)
     finally:
         session.close()
 

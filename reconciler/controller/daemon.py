@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -106,9 +106,9 @@ class _Fence:
         # lost and regained meanwhile (A -> B -> A) means another replica may have written since.
         return self._leading() and self._term() == self._observed_term
 
-    def observe(self) -> ClusterFacts:
+    def observe(self, *, secrets: Iterable[str] = ()) -> ClusterFacts:
         self._observed_term = self._term()
-        self.facts = self._live.observe()
+        self.facts = self._live.observe(secrets=secrets)
         return self.facts
 
     def apply(self, plan: Plan, *, dry_run: bool) -> ApplyReport:

@@ -7,7 +7,7 @@ cluster. Outcomes use one small vocabulary, mapped to exit codes and wake-ups in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -24,13 +24,14 @@ from reconciler.kube.errors import KubeError
 from reconciler.manifests import load_fleet
 from reconciler.observed import ClusterFacts
 from reconciler.planner import EmptyDesiredState, Plan, PlannerSettings, plan_revision
+from reconciler.planner.secrets import missing_secrets, secret_refs
 from reconciler.source import FleetFiles, SourceError
 
 
 class Cluster(Protocol):
     """The cluster as a cycle sees it: `kube.LiveCluster`, or a function-shaped fake in tests."""
 
-    def observe(self) -> ClusterFacts: ...
+    def observe(self, *, secrets: Iterable[str] = ()) -> ClusterFacts: ...
 
     def apply(self, plan: Plan, *, dry_run: bool) -> ApplyReport: ...
 
@@ -57,7 +58,9 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
     applies (`cluster.apply`; server-side dry runs with `settings.dry_run`). Returns early and
     writes nothing: STALLED when the revision does not load or is refused by the planner (the
     result keeps `last_good` in force), WAITING when the API server stays busy (429; see
-    `retry_after`), TRANSIENT when git or the API server is unreachable. Any other exception is
+    `retry_after`), TRANSIENT when git or the API server is unreachable. A group naming a pull
+    secret the cluster lacks gets no jobs: the others are applied, and the cycle is STALLED
+    with one error per (group, secret) (planner/secrets.py). Any other exception is
     a bug: `record` sees a TRANSIENT result naming it, then it propagates.
     """
     result = CycleResult(Outcome.TRANSIENT, "cycle interrupted", now(), in_force=last_good)
@@ -70,7 +73,7 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
             errors = tuple(str(e) for e in loaded.errors)
             result = replace(result, outcome=Outcome.STALLED, errors=errors, message=errors[0])
         else:
-            facts = cluster.observe()
+            facts = cluster.observe(secrets=secret_refs(loaded.fleet))
             the_plan = plan_revision(loaded.fleet, facts, now=now(), revision=files.revision,
                                      settings=settings.planner)
             result = replace(result, plan=the_plan, warnings=tuple(str(w) for w in loaded.warnings))
@@ -79,6 +82,12 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
             in_force = last_good if settings.dry_run else GoodRevision(files.revision, loaded.fleet)
             result = replace(result, applied=applied, outcome=outcome, message=message,
                              retry_after=retry_after, in_force=in_force)
+            if missing := missing_secrets(loaded.fleet, facts.secrets):
+                # The other groups were applied; these wait for a human to create the secret.
+                result = replace(result, errors=tuple(str(m) for m in missing))
+                if result.ok:
+                    result = replace(result, outcome=Outcome.STALLED, message=(
+                        f"{len(missing)} pull secret(s) missing, their groups get no jobs; {message}"))
     except EmptyDesiredState as error:
         # A revision that would garbage-collect everything: as broken as an invalid one.
         result = replace(result, outcome=Outcome.STALLED, errors=(str(error),), message=str(error))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reconciler.kube.applying import ApplyReport, Progress, apply_plan
 from reconciler.kube.discovery import DiscoveryError
 from reconciler.kube.reading import observe
@@ -26,9 +28,10 @@ class LiveCluster:
         self.fence = fence
         self._facts: ClusterFacts | None = None
 
-    def observe(self) -> ClusterFacts:
-        """List nodes, jobs and inventories (see kube.reading.observe)."""
-        self._facts = observe(self.session)
+    def observe(self, *, secrets: Iterable[str] = ()) -> ClusterFacts:
+        """List nodes, jobs and inventories, and check which of the pull secrets `secrets`
+        (namespace/name) exist (see kube.reading.observe)."""
+        self._facts = observe(self.session, secret_refs=secrets)
         return self._facts
 
     def apply(self, plan: Plan, *, dry_run: bool) -> ApplyReport:

@@ -5,7 +5,10 @@ EdgeNodeInventory objects, listed in pages and decoded page by page into typed f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL, choose_job_api_version, served_versions
+from reconciler.kube.errors import ApiRejected
 from reconciler.kube.listing import list_all
 from reconciler.kube.session import Session
 from reconciler.observed import ClusterFacts, InventoryFacts, decode_inventories, decode_jobs
@@ -17,9 +20,10 @@ INVENTORY_PLURAL = "edgenodeinventories"
 INVENTORY_API_VERSION = f"{INVENTORY_GROUP}/{INVENTORY_VERSION}"
 
 
-def observe(session: Session) -> ClusterFacts:
+def observe(session: Session, *, secret_refs: Iterable[str] = ()) -> ClusterFacts:
     """List nodes, ImagePrePullJobs (all of them: unmanaged jobs are evidence too) and
-    EdgeNodeInventory objects, paged. Raises KubeError (see Session.call, job_api_version)."""
+    EdgeNodeInventory objects, paged, and check which of `secret_refs` exist (see
+    `existing_secrets`). Raises KubeError (see Session.call, job_api_version)."""
     served = served_versions(session)
     api_version = choose_job_api_version(served)
     job_version = api_version.rpartition("/")[2]
@@ -34,4 +38,27 @@ def observe(session: Session) -> ClusterFacts:
                                session.custom.list_cluster_custom_object,
                                group=INVENTORY_GROUP, version=INVENTORY_VERSION,
                                plural=INVENTORY_PLURAL)
-    return ClusterFacts(nodes, jobs, inventories, api_version, inventory_served)
+    return ClusterFacts(nodes, jobs, inventories, api_version, inventory_served,
+                        secrets=existing_secrets(session, secret_refs))
+
+
+def existing_secrets(session: Session, refs: Iterable[str]) -> frozenset[str]:
+    """The `namespace/name` refs of `refs` whose Secret exists: one GET each, the body dropped
+    unread (edgefleet never looks at a secret's contents, nor logs them). A 404 is an absent
+    secret; a malformed ref counts as absent (the job could not name it either). Raises
+    KubeError for anything else (403 included: a secret edgefleet may not see is not known
+    to exist)."""
+    found: set[str] = set()
+    for ref in sorted(set(refs)):
+        namespace, _, name = ref.partition("/")
+        if not namespace or not name or "/" in name:
+            continue
+        try:
+            session.call(f"get secret {ref}", session.core.read_namespaced_secret, name=name,
+                         namespace=namespace)
+        except ApiRejected as error:
+            if error.code == 404:
+                continue
+            raise
+        found.add(ref)
+    return frozenset(found)

@@ -26,6 +26,9 @@ class ClusterFacts:
 
     `job_api_version` is the ImagePrePullJob dialect to write; `inventory_served` says whether
     the EdgeNodeInventory CRD is installed (without it, evidence cannot be recorded).
+    `secrets` are the `namespace/name` pull secrets found to exist among those the fleet's
+    jobs would name (None: not checked, e.g. a plan from snapshots; then no secret is judged
+    missing).
     """
 
     nodes: Sequence[NodeFacts]
@@ -33,6 +36,7 @@ class ClusterFacts:
     inventories: Sequence[InventoryFacts]
     job_api_version: str
     inventory_served: bool
+    secrets: frozenset[str] | None = None
 
 
 def decode_normalized_nodes(body: bytes) -> list[NodeFacts]:

@@ -40,6 +40,7 @@ from reconciler.planner.model import (
     JobDeletion,
     Plan,
 )
+from reconciler.planner.secrets import blocked_groups, missing_secrets
 from reconciler.planner.settings import PlannerSettings
 from reconciler.planner.tally import Tally
 
@@ -62,12 +63,14 @@ def plan(
     revision: str | None,
     job_api_version: str,
     settings: PlannerSettings | None = None,
+    secrets: frozenset[str] | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
     EdgeNodeInventory objects; `now` is the current time (aware). Returns a sorted, frozen Plan.
     Raises EmptyDesiredState (nothing desired, allowEmpty false; nothing is planned or deleted)
-    and kubeedge.JobSpecError for an unsupported job_api_version.
+    and kubeedge.JobSpecError for an unsupported job_api_version. `secrets`: the pull secrets
+    known to exist (None: unchecked); a group naming another gets no new job, and a warning.
 
     The pass is a chain of named steps, each reading only what it names and returning a value
     the next ones read: desire -> read jobs -> judge live jobs -> record evidence -> collect
@@ -91,8 +94,11 @@ def plan(
         desired, node_list, recorded.statuses, judged.in_flight, tally,
         suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
     )
+    missing = missing_secrets(fleet, secrets)
+    blocked = blocked_groups(missing)
+    work = {key: jobs for key, jobs in pairs.work.items() if key[0] not in blocked}
     created = cut_jobs(
-        pairs.work, history=pairs.history, api_version=job_api_version, revision=revision,
+        work, history=pairs.history, api_version=job_api_version, revision=revision,
         taken={job.name for job, _, _ in readings}, solo=pairs.suspects,
     )
     deletions.sort()
@@ -107,7 +113,7 @@ def plan(
         groups=tally.groups(),
         summary=tally.summary(len(desired.nodes), len(pairs.deferred), len(created), len(deletions)),
         group_total=len(fleet.groups),
-        warnings=desired.warnings,
+        warnings=desired.warnings + tuple(str(m) for m in missing),
         revisit_at=_revisit(live, deletions, pairs.retries, now=now, settings=settings),
     )
 

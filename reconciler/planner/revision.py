@@ -26,7 +26,8 @@ def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision:
     over the same nodes. Raises EmptyDesiredState as `plan` does.
     """
     the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=now, revision=revision,
-                    job_api_version=facts.job_api_version, settings=settings)
+                    job_api_version=facts.job_api_version, settings=settings,
+                    secrets=facts.secrets)
     if base is None:
         return the_plan
     return replace(the_plan, changes=diff_fleets(base, fleet, facts.nodes, base_revision=base_revision))

@@ -4,6 +4,7 @@ whether it applied anything, for each way a cycle can end."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import orjson
@@ -93,3 +94,29 @@ def test_outcome(name: str, read: Callable[[], FleetFiles], observe: Callable[[]
         assert [job.images for job in cluster.applied[0].create] == [("docker.io/library/redis:7",)]
     if outcome is Outcome.STALLED:
         assert result.errors, "a stalled cycle names what a human must fix"
+
+
+def two_groups() -> FleetFiles:
+    """`line` pulls redis with line/pull-cred; `yard` pulls memcached with yard/pull-cred."""
+    def doc(name: str, image: str) -> str:
+        return (f"apiVersion: edgefleet.io/v1alpha1\nkind: NodeGroupImages\nmetadata: {{name: {name}}}\n"
+                f"spec:\n  nodes: {{names: [edge-1]}}\n  imageSecret: {name}/pull-cred\n"
+                f"  images:\n    - {image}\n")
+    return FleetFiles(COMMIT, {"line.yaml": doc("line", "redis:7").encode(),
+                               "yard.yaml": doc("yard", "memcached:1.6").encode()})
+
+
+def test_a_missing_pull_secret_is_an_error_for_its_group_and_the_others_are_applied() -> None:
+    present = frozenset({"yard/pull-cred"})  # line/pull-cred does not exist
+    cluster = FakeCluster(lambda: replace(facts(), secrets=present), created)
+    result = sync_once(read_revision=two_groups, cluster=cluster, settings=SyncSettings(),
+                       now=lambda: NOW)
+    # The cycle asked about exactly the secrets the jobs would name.
+    assert cluster.asked_secrets == [frozenset({"line/pull-cred", "yard/pull-cred"})]
+    assert [(job.group, job.secret) for job in cluster.applied[0].create] == [("yard", "yard/pull-cred")]
+    assert result.outcome is Outcome.STALLED and exit_code(result.outcome) == 1
+    assert result.errors == ("group line: pull secret line/pull-cred does not exist on the cluster; "
+                             "no jobs are created for the group until it does",)
+    assert result.message.startswith("1 pull secret(s) missing, their groups get no jobs; ")
+    assert any("line/pull-cred" in w for w in cluster.applied[0].warnings)
+    assert result.in_force is not None and result.in_force.revision == COMMIT
