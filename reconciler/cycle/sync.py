@@ -87,7 +87,8 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
                 result = replace(result, errors=tuple(str(m) for m in missing))
                 if result.ok:
                     result = replace(result, outcome=Outcome.STALLED, message=(
-                        f"{len(missing)} pull secret(s) missing, their groups get no jobs; {message}"))
+                        f"{len(missing)} pull secret(s) missing, their groups get no jobs; "
+                        f"{message.removeprefix('converged; ')}"))
     except EmptyDesiredState as error:
         # A revision that would garbage-collect everything: as broken as an invalid one.
         result = replace(result, outcome=Outcome.STALLED, errors=(str(error),), message=str(error))

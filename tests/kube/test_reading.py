@@ -109,3 +109,22 @@ def test_list_all_decodes_each_page_with_the_given_decoder(store: Store, session
                      group="operations.kubeedge.io", version="v1alpha2", plural="imageprepulljobs")
     assert len(items) == 3
     assert pages == [2, 1]
+
+
+def test_pull_secrets_are_checked_by_one_get_each_and_absent_ones_left_out(
+        store: Store, session: Session) -> None:
+    store.create("", "namespaces", {"metadata": {"name": "toll"}})
+    store.create("", "secrets", {"metadata": {"name": "pull-cred", "namespace": "toll"},
+                                 "type": "kubernetes.io/dockerconfigjson",
+                                 "data": {".dockerconfigjson": "e30="}}, namespace="toll")
+    sent = session.requests
+    before = observe(session)
+    assert before.secrets == frozenset()  # nothing asked, nothing judged missing
+    plain = session.requests - sent
+    sent = session.requests
+    facts = observe(session, secret_refs=["toll/pull-cred", "vision/pull-cred", "toll/pull-cred",
+                                          "not-a-ref"])
+    # Present: only the one that exists. A 404 is an absent secret, not an error; the
+    # malformed ref is never sent; the duplicate is asked once: two GETs in all.
+    assert facts.secrets == frozenset({"toll/pull-cred"})
+    assert session.requests - sent - plain == 2
