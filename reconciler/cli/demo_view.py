@@ -15,6 +15,9 @@ from rich.text import Text
 
 from reconciler.controller.view import ControllerSnapshot, CycleView, GroupView, NodeNote
 
+#: Deferred nodes and failing nodes the closing summary names one by one.
+SUMMARY_ROWS = 5
+
 
 @dataclass
 class DemoStatus:
@@ -33,7 +36,8 @@ def _short(revision: str | None) -> str:
 
 
 def _state(group: GroupView) -> Text:
-    style = {"suspended": "dim", "converging": "yellow", "retrying": "yellow"}.get(group.state, "green")
+    style = "red" if group.failed and group.phase == "converged" else {
+        "suspended": "dim", "converging": "yellow", "retrying": "yellow"}.get(group.phase, "green")
     return Text(group.state, style=style)
 
 
@@ -84,12 +88,14 @@ def plain_line(snapshot: ControllerSnapshot, status: DemoStatus) -> str:
 
 
 class LiveDisplay:
-    """A Rich Live view on a terminal; on anything else, a plain line every `every` seconds."""
+    """A Rich Live view on a terminal; on anything else, a plain line every `every` seconds and
+    whenever the phase changes (so that no numbered step goes unseen, however short)."""
 
     def __init__(self, console: Console, status: DemoStatus, *, every: float = 5.0) -> None:
         self.console, self.status, self._every = console, status, every
         self._live: Live | None = None
         self._last_line = 0.0
+        self._last_phase: str | None = None
 
     def __enter__(self) -> LiveDisplay:
         if self.console.is_terminal:
@@ -103,13 +109,15 @@ class LiveDisplay:
             self._live = None
 
     def update(self, snapshot: ControllerSnapshot, *, force: bool = False) -> None:
-        """Show `snapshot` (plain mode: at most one line per `every` seconds unless `force`)."""
+        """Show `snapshot` (plain mode: at most one line per `every` seconds unless `force` or
+        the phase changed)."""
         if self._live is not None:
             self._live.update(render(snapshot, self.status))
             return
         now = time.monotonic()
-        if force or now - self._last_line >= self._every:
-            self._last_line = now
+        new_phase = self.status.phase != self._last_phase
+        if force or new_phase or now - self._last_line >= self._every:
+            self._last_line, self._last_phase = now, self.status.phase
             self.console.print(plain_line(snapshot, self.status), highlight=False, soft_wrap=True)
 
 
@@ -126,12 +134,21 @@ def summary(console: Console, snapshot: ControllerSnapshot, *, phases: list[tupl
         console.print(f"  revision in force: {_short(view.revision_in_force)}; "
                       f"{len(view.deferred)} node(s) deferred (not Ready), "
                       f"{len(view.failing)} pair(s) failed for good, reported not waited for")
-        for note in view.deferred[:5]:
-            console.print(f"    deferred {note.node}: {note.reason}", highlight=False)
+        _listed(console, [f"deferred {note.node}: {note.reason}" for note in view.deferred],
+                "deferred node(s)")
         failing: dict[str, list[NodeNote]] = {}
         for note in view.failing:
             failing.setdefault(note.node, []).append(note)
-        for node, notes in list(failing.items())[:5]:
-            console.print(f"    failed   {node}: {len(notes)} image(s), {notes[0].reason} "
-                          f"({notes[0].attempts} attempts)", highlight=False)
+        _listed(console, [f"failed   {node}: {len(notes)} image(s), {notes[0].reason} "
+                          f"({notes[0].attempts} attempts)" for node, notes in failing.items()],
+                "node(s) with failed pairs")
     console.print(f"  the controller's /status page was at {status_url} while the demo ran")
+
+
+def _listed(console: Console, lines: list[str], what: str) -> None:
+    """The first SUMMARY_ROWS of `lines`, then how many more there are: what the summary
+    lists always adds up to the count it gives."""
+    for line in lines[:SUMMARY_ROWS]:
+        console.print(f"    {line}", highlight=False)
+    if len(lines) > SUMMARY_ROWS:
+        console.print(f"    and {len(lines) - SUMMARY_ROWS} more {what}", highlight=False)

@@ -45,9 +45,10 @@ def _more(total: int) -> str:
 
 def _group_row(group: GroupView) -> str:
     state = group.state
-    css = {"suspended": "muted", "converging": "warn", "retrying": "warn"}.get(state, "ok")
+    css = "warn" if group.failed and group.phase == "converged" else {
+        "suspended": "muted", "converging": "warn", "retrying": "warn"}.get(group.phase, "ok")
     return (
-        f'<tr data-group="{_e(group.name)}" data-state="{state}">'
+        f'<tr data-group="{_e(group.name)}" data-state="{group.phase}">'
         f"<td><code>{_e(group.name)}</code></td>"
         f'<td class="bar-cell"><span class="bar"><span style="width:{group.percent:.1f}%"></span></span> '
         f"{group.percent:.1f}%</td>"

@@ -42,13 +42,21 @@ class GroupView:
 
     @property
     def state(self) -> str:
-        """One word for people: suspended, converging, retrying (converged but failed pulls
-        wait for their backoff) or converged."""
+        """A few words for people: suspended, converging, retrying (converged but failed pulls
+        wait for their backoff) or converged; "converged, N failed" when pairs failed for good,
+        so that a group with failures never reads as done. The first word is `phase`."""
         if self.suspended:
             return "suspended"
         if not self.converged:
             return "converging"
-        return "retrying" if self.backing_off else "converged"
+        if self.backing_off:
+            return "retrying"
+        return f"converged, {self.failed:,} failed" if self.failed else "converged"
+
+    @property
+    def phase(self) -> str:
+        """The first word of `state` alone (for styles and machine-readable attributes)."""
+        return self.state.partition(",")[0]
 
     @property
     def percent(self) -> float:
