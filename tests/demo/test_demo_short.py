@@ -4,6 +4,7 @@ leaves no process or temporary file behind (also when interrupted)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,9 @@ def test_the_short_demo_converges_twice_and_cleans_up(tmp_path: Path) -> None:
     assert "webhook: verified github push" in output
     assert "the controller picked up" in output
     assert "/status" in output
+    # Every numbered step shows up, numbered without gaps (#16 item 6).
+    steps = sorted({int(n) for n in re.findall(r"^\[\s*[\d.]+s\] (\d+)\. ", output, re.M)})
+    assert len(steps) >= 3 and steps == list(range(1, len(steps) + 1)), output
     assert leftovers(tmp_path) == ([], [])
 
 
