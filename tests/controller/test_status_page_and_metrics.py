@@ -75,6 +75,15 @@ def test_groups_and_their_convergence_are_on_the_page() -> None:
     assert "aaaaaaaaaaaa" in html  # the revision in force, shortened
 
 
+def test_a_group_with_failed_pairs_is_not_shown_as_plainly_converged() -> None:
+    html = status_page.render(state(view(groups=(
+        GroupView("toll", desired=360, present=336, missing=24, failed=6),))).snapshot())
+    cells = Cells()
+    cells.feed(html)
+    assert cells.rows == {"toll": "converged"}  # the machine-readable phase stays one word
+    assert '<td class="warn">converged, 6 failed</td>' in html
+
+
 def test_everything_from_outside_is_escaped() -> None:
     evil = view(message=EVIL, groups=(GroupView(EVIL, 1, 0, 1),),
                 deferred=(NodeNote(EVIL, EVIL),), revision_error=EVIL, revision_seen="b" * 40)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
@@ -82,6 +83,15 @@ def test_the_readme_flow_converges_and_a_missing_secret_is_an_error_naming_it(
         jobs, _, _ = cluster.store.list("operations.kubeedge.io", "imageprepulljobs",
                                         version=cluster.job_api_version)
         assert jobs == []
+        # The plan, for review, says the same as warnings naming group and namespace/name.
+        planned = CliRunner().invoke(app, ["plan", "--repo", args[args.index("--repo") + 1],
+                                           "--kubeconfig", str(kubeconfig), "--output", "json"])
+        plan = orjson.loads(planned.stdout)
+        assert plan["create"] == []
+        assert ("group toll-a4: pull secret toll/pull-cred does not exist on the cluster; no jobs "
+                "are created for the group until it does") in plan["warnings"]
+        assert {w.split(":")[0] for w in plan["warnings"] if "pull secret" in w} == {
+            f"group {g['name']}" for g in plan["groups"] if not g["suspended"]}
         return
     assert first.exit_code == 0, first.output
     assert "does not exist" not in first.output
