@@ -3,7 +3,7 @@
 KubeEdge reads a job's `imageSecrets` on every edge node; a secret that does not exist fails
 every node of the job ("get secret ... not found") and burns its failure budget. So a group
 naming a secret the cluster lacks gets no new job until the secret exists, and the plan says
-so (docs/design.md §4). Pure: the fleet and the set of secrets found in, values out.
+so (docs/pull-secrets.md). Pure: the fleet and the set of secrets found in, values out.
 """
 
 from __future__ import annotations
