@@ -136,12 +136,19 @@ def test_a_job_that_never_starts_is_deleted_as_stuck_and_replaced(bed: Bed) -> N
 @pytest.fixture
 def secret_bed(tmp_path: Path) -> Iterator[Bed]:
     repo = FleetRepo(tmp_path / "served" / "fleet.git")
-    # The secret does not exist: KubeEdge 1.16-1.20 reports success with no imageStatus.
-    repo.commit(fleet_files(MOSQUITTO, secret="kubeedge/missing-cred"), "Use a missing secret")
+    # The secret exists (a missing one gets no job at all, docs/pull-secrets.md) but the edge
+    # cannot use it (no .dockerconfigjson): KubeEdge 1.16-1.20 reports success with no imageStatus.
+    repo.commit(fleet_files(MOSQUITTO, secret="kubeedge/unreadable-cred"), "Use an unusable secret")
     from tests.gitserve import serve_git_daemon
 
     with serve_git_daemon(tmp_path / "served") as url:
-        yield from make_bed("1.16", tmp_path, (repo, f"{url}/fleet.git"))
+        for bed in make_bed("1.16", tmp_path, (repo, f"{url}/fleet.git")):
+            if not bed.cluster.store.list("", "namespaces", field_selector="metadata.name=kubeedge")[0]:
+                bed.cluster.store.create("", "namespaces", {"metadata": {"name": "kubeedge"}})
+            bed.cluster.store.create("", "secrets", {
+                "metadata": {"name": "unreadable-cred", "namespace": "kubeedge"}, "type": "Opaque",
+                "data": {"token": "cGxhY2Vob2xkZXI="}}, namespace="kubeedge")
+            yield bed
 
 
 def test_v1alpha1_silent_success_is_not_counted_as_present(secret_bed: Bed) -> None:
