@@ -23,7 +23,9 @@ INVENTORY_API_VERSION = f"{INVENTORY_GROUP}/{INVENTORY_VERSION}"
 def observe(session: Session, *, secret_refs: Iterable[str] = ()) -> ClusterFacts:
     """List nodes, ImagePrePullJobs (all of them: unmanaged jobs are evidence too) and
     EdgeNodeInventory objects, paged, and check which of `secret_refs` exist (see
-    `existing_secrets`). Raises KubeError (see Session.call, job_api_version)."""
+    `existing_secrets`; with no refs, `secrets` is None: nothing was checked, so a caller that
+    does not ask never has a secret judged missing). Raises KubeError (see Session.call,
+    job_api_version)."""
     served = served_versions(session)
     api_version = choose_job_api_version(served)
     job_version = api_version.rpartition("/")[2]
@@ -38,8 +40,9 @@ def observe(session: Session, *, secret_refs: Iterable[str] = ()) -> ClusterFact
                                session.custom.list_cluster_custom_object,
                                group=INVENTORY_GROUP, version=INVENTORY_VERSION,
                                plural=INVENTORY_PLURAL)
+    refs = frozenset(secret_refs)
     return ClusterFacts(nodes, jobs, inventories, api_version, inventory_served,
-                        secrets=existing_secrets(session, secret_refs))
+                        secrets=existing_secrets(session, refs) if refs else None)
 
 
 def existing_secrets(session: Session, refs: Iterable[str]) -> frozenset[str]:
