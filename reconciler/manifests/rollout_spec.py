@@ -44,9 +44,8 @@ def _share(text: str, what: str) -> Decimal:
 
 
 def _check_wave_share(value: int | str) -> int | str:
-    if isinstance(value, str):
-        if _share(value, "wave nodes") == 0:
-            raise ValueError(f"wave nodes {value!r} must be more than 0%")
+    if isinstance(value, str) and _share(value, "wave nodes") == 0:
+        raise ValueError(f"wave nodes {value!r} must be more than 0%")
     return value
 
 

@@ -31,6 +31,7 @@ from reconciler.manifests.fleet import Fleet
 from reconciler.observed.inventories import InventoryFacts, InventoryFailure, InventoryStatus
 from reconciler.observed.jobs import JobFacts
 from reconciler.observed.nodes import NodeFacts
+from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.jobs import JobKey, cut_jobs
 from reconciler.planner.lifecycle import ManagedJob, collectable, due_at, obsolete, stuck_reason
 from reconciler.planner.model import (
@@ -40,6 +41,7 @@ from reconciler.planner.model import (
     JobDeletion,
     Plan,
 )
+from reconciler.planner.rollout import gate_work
 from reconciler.planner.settings import PlannerSettings
 from reconciler.planner.tally import Tally
 
@@ -62,6 +64,7 @@ def plan(
     revision: str | None,
     job_api_version: str,
     settings: PlannerSettings | None = None,
+    rollouts: Mapping[str, RolloutFacts] | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -91,8 +94,10 @@ def plan(
         desired, node_list, recorded.statuses, judged.in_flight, tally,
         suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
     )
+    gate = gate_work(fleet, desired, node_list, recorded.statuses, judged.in_flight, pairs.work,
+                     records=rollouts or {}, now=now)  # docs/rollout.md; no policy: unchanged
     created = cut_jobs(
-        pairs.work, history=pairs.history, api_version=job_api_version, revision=revision,
+        gate.work, history=pairs.history, api_version=job_api_version, revision=revision,
         taken={job.name for job, _, _ in readings}, solo=pairs.suspects,
     )
     deletions.sort()
@@ -108,7 +113,10 @@ def plan(
         summary=tally.summary(len(desired.nodes), len(pairs.deferred), len(created), len(deletions)),
         group_total=len(fleet.groups),
         warnings=desired.warnings,
-        revisit_at=_revisit(live, deletions, pairs.retries, now=now, settings=settings),
+        revisit_at=_revisit(live, deletions, [*pairs.retries, *filter(None, [gate.revisit_at])],
+                            now=now, settings=settings),
+        gated=gate.gated,
+        rollouts=gate.rollouts,
     )
 
 
