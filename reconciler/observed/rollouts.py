@@ -3,6 +3,8 @@ reconciler keeps per group, and the operator's pause switch. Pure: objects in, v
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 
@@ -24,6 +26,16 @@ class RolloutStatusFacts(msgspec.Struct, frozen=True, rename="camel"):
     wave_done_at: str = ""
     halted: str = ""
     accepted_failures: int = 0
+    # What the status shows besides (kept to tell whether a new status differs):
+    waves: int = 0
+    wave_sizes: tuple[int, ...] = ()
+    nodes_total: int = 0
+    nodes_done: int = 0
+    nodes_failed: int = 0
+    failure_budget: str = ""
+    budget_used: str = ""
+    next_step: str = ""
+    next_at: str = ""
 
 
 class _Metadata(msgspec.Struct, frozen=True, rename="camel"):
@@ -41,6 +53,12 @@ class RolloutFacts(msgspec.Struct, frozen=True, rename="camel"):
     @property
     def group(self) -> str:
         return self.spec.group or self.metadata.name
+
+    @property
+    def raw_status(self) -> dict[str, Any]:
+        """The status as the API holds it (camelCase keys)."""
+        as_dict: dict[str, Any] = msgspec.to_builtins(self.status)
+        return as_dict
 
 
 class _RolloutList(msgspec.Struct, rename="camel"):
