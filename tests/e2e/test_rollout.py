@@ -5,13 +5,17 @@ window holds pulls until 01:00 in Shanghai. Progress lives in FleetRollout objec
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from reconciler.cli import app
 from reconciler.cycle import CycleResult
 from reconciler.sim.kubeedge.registry import default_catalogue
 from tests.e2e.conftest import MOSQUITTO, Bed, fleet_config, make_bed
@@ -112,3 +116,42 @@ def test_a_window_holds_pulls_until_one_in_the_morning_in_shanghai(rollout_bed: 
     assert bed.sync().plan.create == ()  # type: ignore[union-attr]
     bed.cluster.advance(60)  # 01:00 in Shanghai
     assert len(_targeted(bed.sync())) == 8
+
+
+KUBECTL = Path(sys.executable).parent / "kubectl"
+
+
+def test_status_kubectl_pause_and_resume_as_a_user_runs_them(rollout_bed: Bed, tmp_path: Path) -> None:
+    bed = rollout_bed
+    kubeconfig = str(tmp_path / "kubeconfig")
+    bed.converge()
+    bed.repo.commit(_files(BAD, ROLLOUT), "Line A: agent 2.0.1 (a typo)")
+    _cycles(bed, 6)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["rollout", "status", "--kubeconfig", kubeconfig])
+    assert shown.exit_code == 0, shown.output
+    assert "line" in shown.output and "halted" in shown.output and "0/2/8" in shown.output
+    def kubectl(*args: str) -> str:
+        return subprocess.run([str(KUBECTL), "--kubeconfig", kubeconfig, *args],
+                              capture_output=True, text=True, check=True).stdout
+
+    # The embedded API server prints NAME AGE for every CRD (a real one adds the printer columns).
+    assert kubectl("get", "fleetrollouts").split("\n")[1].split()[0] == "line"
+    shown_wave = kubectl("get", "fro", "line", "-o", "jsonpath={.status.wave}/{.status.nodesFailed}")
+    assert shown_wave == "0/2"
+    missing = runner.invoke(app, ["rollout", "resume", "nosuch", "--kubeconfig", kubeconfig])
+    assert missing.exit_code == 1 and "no rollout" in missing.output
+
+    resumed = runner.invoke(app, ["rollout", "resume", "line", "--kubeconfig", kubeconfig])
+    assert resumed.exit_code == 0 and "2 failed nodes accepted" in resumed.output
+    results = _cycles(bed, 8)  # the pause of wave 0 passes; wave 1 is tried (and fails too)
+    assert len(set().union(*(_targeted(r) for r in results))) == 3 + 2  # wave 1, and wave 0 retried
+    assert _rollout(bed)["status"]["wave"] == 1 and _rollout(bed)["status"]["halted"]
+
+    paused = runner.invoke(app, ["rollout", "pause", "line", "--kubeconfig", kubeconfig])
+    assert paused.exit_code == 0
+    assert bed.sync().plan.gated[0].reason == "halted"  # type: ignore[union-attr]
+    runner.invoke(app, ["rollout", "resume", "line", "--kubeconfig", kubeconfig])
+    after = bed.sync().plan
+    assert after is not None and {g.reason for g in after.gated} <= {"waiting-wave", "paused"}
+    assert _rollout(bed)["spec"]["paused"] is False
