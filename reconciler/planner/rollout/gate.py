@@ -79,7 +79,8 @@ def gate_work(fleet: Fleet, desired: DesiredState, nodes: Sequence[NodeFacts],
         filtered = {a: [e for e in entries if e[1] in allowed_nodes] for a, entries in buckets.items()}
         if any(filtered.values()):
             kept[key] = {a: entries for a, entries in filtered.items() if entries}
-    return RolloutGate(kept, tuple(sorted(gated)), tuple(rollouts), min(revisits, default=None))
+    gated.sort(key=lambda g: (g.node, g.group))  # one reason per (node, group)
+    return RolloutGate(kept, tuple(gated), tuple(rollouts), min(revisits, default=None))
 
 
 def _states(group: NodeGroupSpec, policy: RolloutPolicy, rollout: str, desired: DesiredState,
@@ -87,22 +88,27 @@ def _states(group: NodeGroupSpec, policy: RolloutPolicy, rollout: str, desired: 
             statuses: Mapping[str, InventoryStatus]) -> tuple[dict[str, NodeState], dict[str, int]]:
     """Each node the group owns images on: its NodeState, and its point for ordering."""
     owned: dict[str, frozenset[str]] = {}
+    mine: dict[int, frozenset[str] | None] = {}  # NodeDesire values are shared per signature
     for name in desired.group_nodes.get(group.name, ()):
         desire = desired.nodes.get(name)
-        images = dict(desire.by_group).get(group.name) if desire is not None else None
+        if desire is None:
+            continue
+        images = mine.get(id(desire), frozenset())
+        if images == frozenset():
+            images = mine[id(desire)] = dict(desire.by_group).get(group.name)
         if images:
             owned[name] = images
     waves = assign_waves(policy, rollout, ((n, by_name[n].labels) for n in owned))
     states: dict[str, NodeState] = {}
     for name, images in owned.items():
         node, status = by_name[name], statuses.get(name)
-        present = node.images
-        if status is not None and status.images:
-            present = present | {i.image for i in status.images}
-        absent = images - present
-        failed = bool(absent) and status is not None and any(
-            f.image in absent and f.attempts > 0 for f in status.failures)
-        states[name] = NodeState(wave=waves[name][0], done=not absent, failed=failed, ready=node.ready)
+        absent = images - node.images
+        failed = False
+        if absent and status is not None:
+            if status.images:
+                absent = absent - {i.image for i in status.images}
+            failed = bool(absent) and any(f.image in absent and f.attempts > 0 for f in status.failures)
+        states[name] = NodeState(waves[name][0], not absent, failed, node.ready)
     return states, {name: where for name, (_, where) in waves.items()}
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 GateReason = Literal["waiting-wave", "waiting-window", "waiting-bandwidth", "halted", "paused"]
 REASONS: Final[tuple[GateReason, ...]] = (
     "waiting-wave", "waiting-window", "waiting-bandwidth", "halted", "paused")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Gated:
-    """A node with missing images of `group` that gets no job now, and why."""
+class Gated(NamedTuple):
+    """A node with missing images of `group` that gets no job now, and why (a NamedTuple: a
+    plan of 100,000 nodes may hold nearly as many)."""
 
     node: str
     group: str

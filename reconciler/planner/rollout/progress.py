@@ -11,8 +11,8 @@ resume. A paused rollout (FleetRollout spec.paused) opens no wave.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from reconciler.inventory import parse_time
 from reconciler.manifests.rollout_policy import RolloutPolicy
@@ -20,9 +20,8 @@ from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.rollout.model import RolloutStatus
 
 
-@dataclass(frozen=True, slots=True)
-class NodeState:
-    """How one node of the group stands with the group's images."""
+class NodeState(NamedTuple):
+    """How one node of the group stands with the group's images (a NamedTuple: one per node)."""
 
     wave: int
     done: bool  # holds every image the group owns on it

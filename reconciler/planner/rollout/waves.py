@@ -48,15 +48,17 @@ def assign_waves(policy: RolloutPolicy, rollout: str,
     """node name -> (wave, point) for `nodes` given as (name, labels)."""
     offset = 1 if policy.canary else 0
     last = wave_count(policy) - 1
+    canary = policy.canary
     ranked: list[tuple[int, str]] = []
     out: dict[str, tuple[int, int]] = {}
     for name, labels in nodes:
         where = point(rollout, name)
-        if offset and is_canary(policy, labels):
+        if canary and all(labels.get(k) == v for k, v in canary):
             out[name] = (0, where)
         else:
             ranked.append((where, name))
-    ranked.sort()
+    if any(size.count is not None for size in policy.waves):
+        ranked.sort()  # only count-sized waves need ranks
     limits = [(size.count is not None, size.count if size.count is not None
                else int((size.share or 0) * _SCALE)) for size in policy.waves]
     for rank, (where, name) in enumerate(ranked):
