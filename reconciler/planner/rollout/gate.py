@@ -11,7 +11,7 @@ window or a halt only stops new ones. Groups without a policy pass through uncha
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +23,7 @@ from reconciler.observed.nodes import NodeFacts
 from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.jobs import JobKey
 from reconciler.planner.rollout.model import Gated, GateReason, RolloutStatus
-from reconciler.planner.rollout.progress import NodeState, progress
+from reconciler.planner.rollout.progress import WaveCounts, progress
 from reconciler.planner.rollout.waves import assign_waves, rollout_id, wave_count
 from reconciler.planner.rollout.windows import inside_window, next_opening
 
@@ -79,37 +79,55 @@ def gate_work(fleet: Fleet, desired: DesiredState, nodes: Sequence[NodeFacts],
         filtered = {a: [e for e in entries if e[1] in allowed_nodes] for a, entries in buckets.items()}
         if any(filtered.values()):
             kept[key] = {a: entries for a, entries in filtered.items() if entries}
-    gated.sort(key=lambda g: (g.node, g.group))  # one reason per (node, group)
+    gated.sort()  # NamedTuples: by node, then group (one reason per pair)
     return RolloutGate(kept, tuple(gated), tuple(rollouts), min(revisits, default=None))
 
 
-def _states(group: NodeGroupSpec, policy: RolloutPolicy, rollout: str, desired: DesiredState,
-            by_name: Mapping[str, NodeFacts],
-            statuses: Mapping[str, InventoryStatus]) -> tuple[dict[str, NodeState], dict[str, int]]:
-    """Each node the group owns images on: its NodeState, and its point for ordering."""
+def _members(group: NodeGroupSpec, policy: RolloutPolicy, rollout: str, desired: DesiredState,
+             by_name: Mapping[str, NodeFacts],
+             ) -> tuple[dict[str, frozenset[str]], dict[str, tuple[int, int]]]:
+    """The nodes the group owns images on (with those images), and their (wave, point)."""
     owned: dict[str, frozenset[str]] = {}
     mine: dict[int, frozenset[str] | None] = {}  # NodeDesire values are shared per signature
+    nodes_get = desired.nodes.get
     for name in desired.group_nodes.get(group.name, ()):
-        desire = desired.nodes.get(name)
+        desire = nodes_get(name)
         if desire is None:
             continue
-        images = mine.get(id(desire), frozenset())
-        if images == frozenset():
-            images = mine[id(desire)] = dict(desire.by_group).get(group.name)
+        key = id(desire)
+        if key in mine:
+            images = mine[key]
+        else:
+            images = mine[key] = dict(desire.by_group).get(group.name)
         if images:
             owned[name] = images
-    waves = assign_waves(policy, rollout, ((n, by_name[n].labels) for n in owned))
-    states: dict[str, NodeState] = {}
-    for name, images in owned.items():
-        node, status = by_name[name], statuses.get(name)
-        absent = images - node.images
-        failed = False
-        if absent and status is not None:
-            if status.images:
-                absent = absent - {i.image for i in status.images}
-            failed = bool(absent) and any(f.image in absent and f.attempts > 0 for f in status.failures)
-        states[name] = NodeState(waves[name][0], not absent, failed, node.ready)
-    return states, {name: where for name, (_, where) in waves.items()}
+    return owned, assign_waves(policy, rollout, [(n, by_name[n].labels) for n in owned])
+
+
+def _counter(members: list[list[str]], owned: Mapping[str, frozenset[str]],
+             by_name: Mapping[str, NodeFacts],
+             statuses: Mapping[str, InventoryStatus]) -> Callable[[int], WaveCounts]:
+    """Counts of one wave's nodes (done, failed, settled), computed only for the waves the
+    rollout reaches: most nodes of a large group sit in waves not open yet."""
+
+    def count(wave: int) -> WaveCounts:
+        done = failed = settled = 0
+        for name in members[wave]:
+            images, node, status = owned[name], by_name[name], statuses.get(name)
+            absent = not images <= node.images
+            lost = False
+            if absent and status is not None:
+                missing = images - node.images
+                if status.images:
+                    missing = missing - {i.image for i in status.images}
+                absent = bool(missing)
+                lost = absent and any(f.image in missing and f.attempts > 0 for f in status.failures)
+            done += not absent
+            failed += lost
+            settled += (not absent) or lost or not node.ready
+        return WaveCounts(done, failed, settled)
+
+    return count
 
 
 def _gate_group(group: NodeGroupSpec, policy: RolloutPolicy, desired: DesiredState,
@@ -118,35 +136,39 @@ def _gate_group(group: NodeGroupSpec, policy: RolloutPolicy, desired: DesiredSta
                 record: RolloutFacts | None, *, now: datetime,
                 ) -> tuple[RolloutStatus, set[str], dict[str, GateReason], datetime | None]:
     rollout = rollout_id(group)
-    states, points = _states(group, policy, rollout, desired, by_name, statuses)
-    status = progress(group.name, policy, rollout, states, wave_count(policy), record, now=now)
+    owned, waves = _members(group, policy, rollout, desired, by_name)
+    members: list[list[str]] = [[] for _ in range(wave_count(policy))]
+    for name, (wave, _) in waves.items():
+        members[wave].append(name)
+    count = _counter(members, owned, by_name, statuses)
+    status = progress(group.name, policy, rollout, [len(m) for m in members], count, record, now=now)
     reasons: dict[str, GateReason] = {}
     open_now: list[str] = []
     window_open = inside_window(policy.windows, now)
     for node in candidates:
-        state = states.get(node)
-        if state is None:
+        where = waves.get(node)
+        if where is None:
             continue  # another group owns every image it misses of this key: not ours to gate
         if status.halted:
             reasons[node] = "halted"
         elif status.paused:
             reasons[node] = "paused"
-        elif state.wave > status.wave:
+        elif where[0] > status.wave:
             reasons[node] = "waiting-wave"
         elif not window_open:
             reasons[node] = "waiting-window"
         else:
             open_now.append(node)
-    allowed = _bandwidth(policy, open_now, states, points, by_name, in_flight, reasons)
+    allowed = _bandwidth(policy, open_now, waves, by_name, in_flight, reasons)
     revisit = status.next_at
     if any(r == "waiting-window" for r in reasons.values()):
         opening = next_opening(policy.windows, now)
         revisit = min(t for t in (revisit, opening) if t is not None) if opening or revisit else None
-    return status, allowed | (candidates - states.keys()), reasons, revisit
+    return status, allowed | (candidates - waves.keys()), reasons, revisit
 
 
-def _bandwidth(policy: RolloutPolicy, open_now: list[str], states: Mapping[str, NodeState],
-               points: Mapping[str, int], by_name: Mapping[str, NodeFacts],
+def _bandwidth(policy: RolloutPolicy, open_now: list[str], waves: Mapping[str, tuple[int, int]],
+               by_name: Mapping[str, NodeFacts],
                in_flight: Mapping[str, set[str]], reasons: dict[str, GateReason]) -> set[str]:
     """The nodes of `open_now` that may start pulling; the rest get `waiting-bandwidth`."""
     if policy.bandwidth is None:
@@ -155,7 +177,7 @@ def _bandwidth(policy: RolloutPolicy, open_now: list[str], states: Mapping[str, 
     busy = Counter(by_name[n].labels.get(label, "") for n, images in in_flight.items()
                    if images and n in by_name)
     allowed: set[str] = set()
-    for node in sorted(open_now, key=lambda n: (states[n].wave, points[n], n)):
+    for node in sorted(open_now, key=lambda n: (waves[n], n)):
         site = by_name[node].labels.get(label, "")
         if busy[site] < limit:
             busy[site] += 1

@@ -11,6 +11,7 @@ resume. A paused rollout (FleetRollout spec.paused) opens no wave.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -20,22 +21,25 @@ from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.rollout.model import RolloutStatus
 
 
-class NodeState(NamedTuple):
-    """How one node of the group stands with the group's images (a NamedTuple: one per node)."""
+class WaveCounts(NamedTuple):
+    """The nodes of one wave that hold the group's images (done), failed to pull one of them
+    (failed), and that are done, failed or not Ready (settled)."""
 
-    wave: int
-    done: bool  # holds every image the group owns on it
-    failed: bool  # not done, and a pull of one of them failed
-    ready: bool
+    done: int
+    failed: int
+    settled: int
 
 
 def _when(text: str) -> datetime | None:
     return parse_time(text) if text else None
 
 
-def progress(group: str, policy: RolloutPolicy, rollout: str, states: dict[str, NodeState],
-             waves: int, record: RolloutFacts | None, *, now: datetime) -> RolloutStatus:
-    """The rollout's status after this pass, from the node states and the last recorded one."""
+def progress(group: str, policy: RolloutPolicy, rollout: str, sizes: list[int],
+             count: Callable[[int], WaveCounts], record: RolloutFacts | None, *,
+             now: datetime) -> RolloutStatus:
+    """The rollout's status after this pass: `sizes` are the node counts per wave, `count`
+    gives a wave's counts (asked only for the waves that are or become open)."""
+    waves = len(sizes)
     status = record.status if record is not None else None
     same = status is not None and status.rollout_id == rollout
     wave = min(status.wave, waves - 1) if status is not None and same else 0
@@ -44,25 +48,24 @@ def progress(group: str, policy: RolloutPolicy, rollout: str, states: dict[str, 
     halted = status.halted if status is not None and same else ""
     accepted = status.accepted_failures if status is not None and same else 0
     paused = record.spec.paused if record is not None else False
-    sizes = [0] * waves
-    settled = [0] * waves
-    done = [0] * waves
-    failed = [0] * waves
-    for state in states.values():
-        sizes[state.wave] += 1
-        done[state.wave] += state.done
-        failed[state.wave] += state.failed
-        settled[state.wave] += state.done or state.failed or not state.ready
+    counted_waves: list[WaveCounts] = []
+
+    def upto(last: int) -> list[WaveCounts]:
+        while len(counted_waves) <= last:
+            counted_waves.append(count(len(counted_waves)))
+        return counted_waves[: last + 1]
+
     next_at: datetime | None = None
     while True:
-        tried = sum(done[: wave + 1]) + sum(failed[: wave + 1])
-        counted = sum(failed[: wave + 1]) - accepted
+        opened = upto(wave)
+        tried = sum(c.done + c.failed for c in opened)
+        counted = sum(c.failed for c in opened) - accepted
         if not halted and counted > 0 and counted > policy.failure_budget * tried:
             halted = (f"{counted} of {tried} nodes tried failed, over the failure budget of "
                       f"{policy.failure_budget * 100:.1f}%")
         if halted or paused:
             break
-        if sum(settled[: wave + 1]) < sum(sizes[: wave + 1]):
+        if sum(c.settled for c in opened) < sum(sizes[: wave + 1]):
             done_at = None  # a late joiner or a retry un-settles the wave: its pause restarts
             break
         if wave == waves - 1:
@@ -73,7 +76,9 @@ def progress(group: str, policy: RolloutPolicy, rollout: str, states: dict[str, 
             next_at = opens
             break
         wave, done_at = wave + 1, None
-    open_done, open_failed = sum(done[: wave + 1]), sum(failed[: wave + 1])
+    opened = upto(wave)
+    open_done, open_failed = sum(c.done for c in opened), sum(c.failed for c in opened)
+    settled = [c.settled for c in opened]
     return RolloutStatus(
         group=group, rollout_id=rollout, wave=wave, wave_sizes=tuple(sizes), started=started,
         wave_done_at=done_at, halted=halted, paused=paused, accepted_failures=accepted,

@@ -51,21 +51,28 @@ def assign_waves(policy: RolloutPolicy, rollout: str,
     canary = policy.canary
     ranked: list[tuple[int, str]] = []
     out: dict[str, tuple[int, int]] = {}
+    prefix, blake, as_int = f"{rollout}/".encode(), hashlib.blake2b, int.from_bytes
     for name, labels in nodes:
-        where = point(rollout, name)
+        where = as_int(blake(prefix + name.encode(), digest_size=8).digest(), "big")
         if canary and all(labels.get(k) == v for k, v in canary):
             out[name] = (0, where)
         else:
             ranked.append((where, name))
-    if any(size.count is not None for size in policy.waves):
+    by_count = any(size.count is not None for size in policy.waves)
+    if by_count:
         ranked.sort()  # only count-sized waves need ranks
     limits = [(size.count is not None, size.count if size.count is not None
-               else int((size.share or 0) * _SCALE)) for size in policy.waves]
+               else int((size.share or 0) * _SCALE), index + offset)
+              for index, size in enumerate(policy.waves)]
+    if not by_count:
+        for where, name in ranked:
+            out[name] = (next((wave for _, limit, wave in limits if where < limit), last), where)
+        return out
     for rank, (where, name) in enumerate(ranked):
         wave = last
-        for index, (by_count, limit) in enumerate(limits):
-            if (rank if by_count else where) < limit:
-                wave = index + offset
+        for counted, limit, index in limits:
+            if (rank if counted else where) < limit:
+                wave = index
                 break
         out[name] = (wave, where)
     return out
