@@ -19,11 +19,13 @@ from reconciler.cli.messages import fail, print_diagnostics
 from reconciler.cycle import utc_now
 from reconciler.kube.errors import KubeError
 from reconciler.kube.reading import observe
+from reconciler.kube.rollouts import read_rollouts
 from reconciler.kube.session import Session
 from reconciler.kubeedge import JOB_API_VERSIONS, JobSpecError
 from reconciler.manifests import load_fleet
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts, from_snapshots
+from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner import EmptyDesiredState, PlannerSettings, plan_revision
 from reconciler.planner.secrets import secret_refs
 from reconciler.report import render_plan
@@ -97,7 +99,8 @@ def plan_command(
         base_fleet, base_revision = _base(source, base) if base is not None else (None, None)
         the_plan = plan_revision(fleet, facts, now=utc_now(), revision=files.revision,
                                  settings=PlannerSettings(), base=base_fleet,
-                                 base_revision=base_revision)
+                                 base_revision=base_revision,
+                                 rollouts=None if nodes is not None else _live_rollouts(kubeconfig, context))
         rendered = render_plan(the_plan.to_dict(), output.value)
     except (SourceError, KubeError, EmptyDesiredState) as error:
         fail(str(error))
@@ -145,6 +148,15 @@ def _observe_live(kubeconfig: Path | None, context: str | None,
     session = Session.from_kubeconfig(kubeconfig, context)
     try:
         return observe(session, secret_refs=secrets)
+    finally:
+        session.close()
+
+
+def _live_rollouts(kubeconfig: Path | None, context: str | None) -> dict[str, RolloutFacts]:
+    """The FleetRollouts of the cluster, so `plan` gates as `sync` would (docs/rollout.md)."""
+    session = Session.from_kubeconfig(kubeconfig, context)
+    try:
+        return read_rollouts(session)
     finally:
         session.close()
 

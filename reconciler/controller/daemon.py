@@ -40,6 +40,7 @@ from reconciler.kube.cluster import LiveCluster
 from reconciler.kube.errors import Fenced
 from reconciler.kube.session import Session, WriteFence
 from reconciler.observed import ClusterFacts
+from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.model import Plan
 from reconciler.source import Repository
 
@@ -110,6 +111,11 @@ class _Fence:
         self._observed_term = self._term()
         self.facts = self._live.observe(secrets=secrets)
         return self.facts
+
+    @property
+    def rollouts(self) -> dict[str, RolloutFacts]:
+        """The FleetRollouts the last observe read (sync_once plans with them, docs/rollout.md)."""
+        return self._live.rollouts
 
     def apply(self, plan: Plan, *, dry_run: bool) -> ApplyReport:
         if not dry_run and not self._may_write():

@@ -75,7 +75,8 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
         else:
             facts = cluster.observe(secrets=secret_refs(loaded.fleet))
             the_plan = plan_revision(loaded.fleet, facts, now=now(), revision=files.revision,
-                                     settings=settings.planner)
+                                     settings=settings.planner,
+                                     rollouts=getattr(cluster, "rollouts", None))  # docs/rollout.md
             result = replace(result, plan=the_plan, warnings=tuple(str(w) for w in loaded.warnings))
             applied = cluster.apply(the_plan, dry_run=settings.dry_run)
             outcome, message, retry_after = outcome_of_apply(the_plan, applied)

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from reconciler.kube.applying import ApplyReport, Progress, apply_plan
 from reconciler.kube.discovery import DiscoveryError
 from reconciler.kube.reading import observe
+from reconciler.kube.rollouts import read_rollouts, write_rollouts
 from reconciler.kube.session import Session, WriteFence
 from reconciler.observed import ClusterFacts
+from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.model import Plan
 
 MISSING_INVENTORY_CRD = (
@@ -27,11 +29,13 @@ class LiveCluster:
         self.progress = progress
         self.fence = fence
         self._facts: ClusterFacts | None = None
+        self.rollouts: dict[str, RolloutFacts] = {}  # FleetRollouts by group, as last observed
 
     def observe(self, *, secrets: Iterable[str] = ()) -> ClusterFacts:
         """List nodes, jobs and inventories, and check which of the pull secrets `secrets`
         (namespace/name) exist (see kube.reading.observe)."""
         self._facts = observe(self.session, secret_refs=secrets)
+        self.rollouts = read_rollouts(self.session)
         return self._facts
 
     def apply(self, plan: Plan, *, dry_run: bool) -> ApplyReport:
@@ -43,5 +47,8 @@ class LiveCluster:
         facts = self._facts if self._facts is not None else self.observe()
         if plan.inventory_updates and not facts.inventory_served:
             return ApplyReport(dry_run=dry_run, failure=DiscoveryError(MISSING_INVENTORY_CRD))
-        return apply_plan(self.session, plan, job_api_version=facts.job_api_version,
-                          dry_run=dry_run, progress=self.progress, fence=self.fence)
+        report = apply_plan(self.session, plan, job_api_version=facts.job_api_version,
+                            dry_run=dry_run, progress=self.progress, fence=self.fence)
+        if report.failure is None and plan.rollouts:  # docs/rollout.md: progress survives restarts
+            write_rollouts(self.session, plan.rollouts, self.rollouts, dry_run=dry_run, fence=self.fence)
+        return report

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reconciler.manifests.rollout_policy import RolloutPolicy
+
 #: Built-in job policy, used where neither FleetConfig.defaults nor a group sets a key.
 #: failureTolerate is "1": edgefleet retries per (node, image) pair itself, so a job should run
 #: every node to the end; a low tolerance makes KubeEdge v1alpha1 stop dispatching early.
@@ -93,6 +95,7 @@ class NodeGroupSpec:
     image_sets: tuple[str, ...] = ()  # names of the ImageSets it uses, for reports
     source: SourceLocation | None = None
     pin_digests: bool = False  # group's pinDigests, else FleetConfig's
+    rollout: RolloutPolicy | None = None  # waves, windows, bandwidth (docs/rollout.md)
 
 
 @dataclass(frozen=True, slots=True)

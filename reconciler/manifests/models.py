@@ -31,6 +31,7 @@ from pydantic_core import core_schema as cs
 from reconciler.manifests import k8snames
 from reconciler.manifests.fleet import CheckItem, SelectorOperator
 from reconciler.manifests.imageref import ImageRefError, parse_image
+from reconciler.manifests.rollout_spec import BandwidthSpec, RolloutSpec, WindowSpec
 from reconciler.manifests.schedule import crontab_trigger
 
 API_VERSION = "edgefleet.io/v1alpha1"
@@ -127,6 +128,9 @@ class DefaultsSpec(PolicySpec):
     """FleetConfig.spec.defaults: the policy of every group, plus the default pull secret."""
 
     image_secret: SecretRef | None = None
+    rollout: RolloutSpec | None = None
+    windows: list[WindowSpec] | None = None
+    bandwidth: BandwidthSpec | None = None
 
 
 def _check_registry_host(value: str) -> str:
@@ -336,6 +340,9 @@ class NodeGroupImagesSpec(_Model):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     suspend: bool = False
     pin_digests: bool | None = Field(default=None, description="Overrides FleetConfig spec.pinDigests.")
+    rollout: RolloutSpec | None = None  # each of the three replaces FleetConfig's default whole
+    windows: list[WindowSpec] | None = None
+    bandwidth: BandwidthSpec | None = None
 
 
 class FleetConfig(_Model):

@@ -21,6 +21,8 @@ from reconciler.manifests.fleet import (
 )
 from reconciler.manifests.imageref import normalize_image
 from reconciler.manifests.models import quote
+from reconciler.manifests.rollout_policy import RolloutPolicy
+from reconciler.manifests.rollout_spec import rollout_policy_of
 from reconciler.manifests.selection import why_selects_nothing
 from reconciler.manifests.yamldoc import Loc, YamlDocument
 
@@ -156,6 +158,14 @@ def _group_warnings(group: Parsed[models.NodeGroupImages], spec: NodeGroupSpec, 
         )
 
 
+def _rollout(spec: models.NodeGroupImagesSpec, defaults: models.DefaultsSpec) -> RolloutPolicy | None:
+    """The group's rollout policy: each of rollout, windows, bandwidth from the group if it sets
+    it, else from FleetConfig spec.defaults."""
+    return rollout_policy_of(spec.rollout or defaults.rollout,
+                             defaults.windows if spec.windows is None else spec.windows,
+                             spec.bandwidth or defaults.bandwidth)
+
+
 def resolve(
     config: Parsed[models.FleetConfig] | None,
     image_sets: list[Parsed[models.ImageSet]],
@@ -185,6 +195,7 @@ def resolve(
                 image_sets=tuple(dict.fromkeys(spec.image_sets)),
                 source=SourceLocation(group.doc.path, group.doc.start[0]),
                 pin_digests=config_spec.pin_digests if spec.pin_digests is None else spec.pin_digests,
+                rollout=_rollout(spec, config_spec.defaults),
             )
         )
         _group_warnings(group, resolved[-1], out)

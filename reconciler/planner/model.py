@@ -115,6 +115,10 @@ class Plan:
     # due, a finished job's TTL passes, a running job reaches a stuck deadline): when the
     # daemon must look again even if no watch event arrives. None: nothing is scheduled.
     revisit_at: datetime | None = None
+    # Rollouts (docs/rollout.md): (node, group) pairs held back with their reason, and each
+    # gated group's new rollout status (written to its FleetRollout by the reconciler).
+    gated: tuple[Any, ...] = ()  # rollout.Gated, sorted
+    rollouts: tuple[Any, ...] = ()  # rollout.RolloutStatus, by group
 
     @property
     def has_changes(self) -> bool:
@@ -140,6 +144,9 @@ class Plan:
         }
         if self.changes is not None:
             result["changes"] = self.changes.to_dict()
+        if self.rollouts:
+            result["rollouts"] = [{"group": r.group, **r.to_status()} for r in self.rollouts]
+            result["gated"] = [{"node": g.node, "group": g.group, "reason": g.reason} for g in self.gated]
         return result
 
 

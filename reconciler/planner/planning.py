@@ -31,6 +31,7 @@ from reconciler.manifests.fleet import Fleet
 from reconciler.observed.inventories import InventoryFacts, InventoryFailure, InventoryStatus
 from reconciler.observed.jobs import JobFacts
 from reconciler.observed.nodes import NodeFacts
+from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.jobs import JobKey, cut_jobs
 from reconciler.planner.lifecycle import ManagedJob, collectable, due_at, obsolete, stuck_reason
 from reconciler.planner.model import (
@@ -41,6 +42,7 @@ from reconciler.planner.model import (
     Plan,
 )
 from reconciler.planner.secrets import blocked_groups, missing_secrets
+from reconciler.planner.rollout import gate_work
 from reconciler.planner.settings import PlannerSettings
 from reconciler.planner.tally import Tally
 
@@ -64,6 +66,7 @@ def plan(
     job_api_version: str,
     settings: PlannerSettings | None = None,
     secrets: frozenset[str] | None = None,
+    rollouts: Mapping[str, RolloutFacts] | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -97,8 +100,10 @@ def plan(
     missing = missing_secrets(fleet, secrets)
     blocked = blocked_groups(missing)
     work = {key: jobs for key, jobs in pairs.work.items() if key[0] not in blocked}
+    gate = gate_work(fleet, desired, node_list, recorded.statuses, judged.in_flight, work,
+                     records=rollouts or {}, now=now)  # docs/rollout.md; no policy: unchanged
     created = cut_jobs(
-        work, history=pairs.history, api_version=job_api_version, revision=revision,
+        gate.work, history=pairs.history, api_version=job_api_version, revision=revision,
         taken={job.name for job, _, _ in readings}, solo=pairs.suspects,
     )
     deletions.sort()
@@ -114,7 +119,10 @@ def plan(
         summary=tally.summary(len(desired.nodes), len(pairs.deferred), len(created), len(deletions)),
         group_total=len(fleet.groups),
         warnings=desired.warnings + tuple(str(m) for m in missing),
-        revisit_at=_revisit(live, deletions, pairs.retries, now=now, settings=settings),
+        revisit_at=_revisit(live, deletions, [*pairs.retries, *filter(None, [gate.revisit_at])],
+                            now=now, settings=settings),
+        gated=gate.gated,
+        rollouts=gate.rollouts,
     )
 
 

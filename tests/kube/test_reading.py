@@ -88,7 +88,8 @@ def test_inventories_are_listed_once_the_crd_is_installed(store: Store, session:
 
 def test_installing_crds_twice_replaces_without_error(session: Session) -> None:
     first = install_crds(session, read_crds())
-    assert install_crds(session, read_crds()) == first == ["edgenodeinventories.edgefleet.io"]
+    assert install_crds(session, read_crds()) == first == [
+        "edgenodeinventories.edgefleet.io", "fleetrollouts.edgefleet.io"]
 
 
 def test_list_all_decodes_each_page_with_the_given_decoder(store: Store, session: Session) -> None:

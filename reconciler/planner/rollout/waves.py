@@ -1,0 +1,78 @@
+"""Wave membership: which wave of a group's rollout each node belongs to. Pure, deterministic.
+
+A rollout is identified by the group's desired images (`rollout_id`): a commit that changes
+them starts a new rollout with a new, independent shuffle. Each node gets a point in [0, 1)
+from a stable hash of (rollout id, node name), so re-planning never moves a node, and the
+nodes that come and go move no other node between share-sized waves (`{nodes: 10%}`: the
+nodes whose point is below 0.10). Count-sized waves (`{nodes: 12}`) take the lowest points,
+so a joining node with a lower point can push the last member of such a wave into the next.
+Canary nodes (matchLabels) form wave 0; the last wave takes every remaining node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+import orjson
+
+from reconciler.manifests.fleet import NodeGroupSpec
+from reconciler.manifests.rollout_policy import RolloutPolicy
+
+_SCALE = 2**64
+
+
+def rollout_id(group: NodeGroupSpec) -> str:
+    """The id of the group's current rollout: a digest of the images (and secrets) it desires."""
+    content = orjson.dumps([group.name, [(i.image, i.secret or "") for i in group.images]])
+    return hashlib.sha256(content).hexdigest()[:16]
+
+
+def point(rollout: str, node: str) -> int:
+    """The node's stable position in the rollout, an integer in [0, 2**64)."""
+    return int.from_bytes(hashlib.blake2b(f"{rollout}/{node}".encode(), digest_size=8).digest(), "big")
+
+
+def wave_count(policy: RolloutPolicy) -> int:
+    """How many waves the rollout has (the canary one included)."""
+    return max(len(policy.waves), 1) + (1 if policy.canary else 0)
+
+
+def is_canary(policy: RolloutPolicy, labels: Mapping[str, str]) -> bool:
+    """True when the policy names canaries and `labels` match every one of their labels."""
+    return bool(policy.canary) and all(labels.get(k) == v for k, v in policy.canary)
+
+
+def assign_waves(policy: RolloutPolicy, rollout: str,
+                 nodes: Iterable[tuple[str, Mapping[str, str]]]) -> dict[str, tuple[int, int]]:
+    """node name -> (wave, point) for `nodes` given as (name, labels)."""
+    offset = 1 if policy.canary else 0
+    last = wave_count(policy) - 1
+    canary = policy.canary
+    ranked: list[tuple[int, str]] = []
+    out: dict[str, tuple[int, int]] = {}
+    prefix, blake, as_int = f"{rollout}/".encode(), hashlib.blake2b, int.from_bytes
+    for name, labels in nodes:
+        where = as_int(blake(prefix + name.encode(), digest_size=8).digest(), "big")
+        if canary and all(labels.get(k) == v for k, v in canary):
+            out[name] = (0, where)
+        else:
+            ranked.append((where, name))
+    by_count = any(size.count is not None for size in policy.waves)
+    if by_count:
+        ranked.sort()  # only count-sized waves need ranks
+    limits = [(size.count is not None, size.count if size.count is not None
+               else int((size.share or 0) * _SCALE), index + offset)
+              for index, size in enumerate(policy.waves)]
+    if not by_count:
+        for where, name in ranked:
+            out[name] = (next((wave for _, limit, wave in limits if where < limit), last), where)
+        return out
+    for rank, (where, name) in enumerate(ranked):
+        wave = last
+        for counted, limit, index in limits:
+            if (rank if counted else where) < limit:
+                wave = index
+                break
+        out[name] = (wave, where)
+    return out
