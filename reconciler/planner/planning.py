@@ -41,8 +41,8 @@ from reconciler.planner.model import (
     JobDeletion,
     Plan,
 )
-from reconciler.planner.secrets import blocked_groups, missing_secrets
 from reconciler.planner.rollout import gate_work
+from reconciler.planner.secrets import blocked_groups, missing_secrets
 from reconciler.planner.settings import PlannerSettings
 from reconciler.planner.tally import Tally
 
