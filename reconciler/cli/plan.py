@@ -16,6 +16,7 @@ import typer
 from reconciler.cli.app import app
 from reconciler.cli.fleet_source import FleetSource, open_fleet_source
 from reconciler.cli.messages import fail, print_diagnostics
+from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
 from reconciler.kube.errors import KubeError
 from reconciler.kube.reading import observe
@@ -61,7 +62,8 @@ OutputOption = Annotated[OutputFormat, typer.Option(
 
 @app.command("plan", help=(
     "Show which ImagePrePullJobs a revision would create and delete.\n\n"
-    "The cluster is read live (--kubeconfig/--context) or from snapshots (--nodes: the output "
+    "The cluster is read live (--kubeconfig/--context), from a file of `edgefleet snapshot` "
+    "(--snapshot), or from kubectl outputs (--nodes: the output "
     "of `kubectl get nodes -o json`; --jobs: of `kubectl get imageprepulljobs -o json`; "
     "--inventories: of `kubectl get edgenodeinventories -o json`), so a plan can run in CI "
     "without credentials.\n\n"
@@ -80,7 +82,11 @@ def plan_command(
     inventories: InventoriesOption = None,
     job_api_version: JobApiOption = None,
     output: OutputOption = OutputFormat.markdown,
+    snapshot: SnapshotOption = None,
+    max_age: MaxAgeOption = "24h",
 ) -> None:
+    if snapshot is not None and (nodes is not None or kubeconfig is not None or context is not None):
+        fail("use one of --snapshot, snapshots (--nodes ...) or a cluster (--kubeconfig/--context)")
     if nodes is None and (jobs is not None or inventories is not None):
         fail("--jobs and --inventories need --nodes (or read the cluster with --kubeconfig)")
     if nodes is not None and (kubeconfig is not None or context is not None):
@@ -91,8 +97,11 @@ def plan_command(
         source = open_fleet_source(repo, path)
         files = source.read(rev)
         fleet = _load(files.files)
-        facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
-                 else _observe_live(kubeconfig, context))
+        if snapshot is not None:
+            facts = read_snapshot(snapshot, now=utc_now(), max_age=parse_max_age(max_age))
+        else:
+            facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
+                     else _observe_live(kubeconfig, context))
         base_fleet, base_revision = _base(source, base) if base is not None else (None, None)
         the_plan = plan_revision(fleet, facts, now=utc_now(), revision=files.revision,
                                  settings=PlannerSettings(), base=base_fleet,
