@@ -49,7 +49,8 @@ spec:
 """
 # Berlin drops redis, Munich adds pos-sync, and a new group selects a site with no node.
 HEAD = BASE.replace(", docker.io/library/redis:7.2]", "]").replace(
-    "docker.io/library/alpine:3.20]", "docker.io/library/alpine:3.20, registry.example.com/retail/pos-sync:6.0.0]"
+    "docker.io/library/alpine:3.20]",
+    "docker.io/library/alpine:3.20, registry.example.com/retail/pos-sync:6.0.0]"
 ) + """\
 ---
 apiVersion: edgefleet.io/v1alpha1
@@ -118,7 +119,8 @@ def _small(warnings: list[str] | None = None, *, nodes: int = 4, jobs: int = 1) 
 
 @pytest.mark.parametrize(("base", "head", "kwargs", "title", "present", "absent"), [
     pytest.param(_small(), _small(), {}, "no change to the rollout",
-                 ["No group's images, nodes or jobs change."], ["Look at these first"], id="nothing-changes"),
+                 ["No group's images, nodes or jobs change."], ["Look at these first"],
+                 id="nothing-changes"),
     pytest.param(_small(["old warning"]), _small(["old warning", "new warning"]), {},
                  "no change to the rollout", ["- :warning: new warning"], [":warning: old warning"],
                  id="only-new-warnings"),
@@ -133,8 +135,8 @@ def _small(warnings: list[str] | None = None, *, nodes: int = 4, jobs: int = 1) 
     pytest.param(None, _small(), {}, "this change alters the rollout",
                  ["the base revision could not be planned"], [], id="base-does-not-plan"),
 ])
-def test_what_a_reviewer_sees(base: PlanDict | None, head: PlanDict | None, kwargs: dict[str, Any], title: str,
-                              present: list[str], absent: list[str]) -> None:
+def test_what_a_reviewer_sees(base: PlanDict | None, head: PlanDict | None, kwargs: dict[str, Any],
+                              title: str, present: list[str], absent: list[str]) -> None:
     rendered = render_review(_pair(base, head, **kwargs))  # type: ignore[arg-type]
     assert rendered.splitlines()[2] == f"### edgefleet review: {title}"
     for text in present:
@@ -143,11 +145,13 @@ def test_what_a_reviewer_sees(base: PlanDict | None, head: PlanDict | None, kwar
         assert text not in rendered
 
 
-def test_a_fleet_scale_change_stays_under_the_comment_limit(fleet_plan: Callable[..., PlanDict]) -> None:
+def test_a_fleet_scale_change_stays_under_the_comment_limit(
+        fleet_plan: Callable[..., PlanDict]) -> None:
     base = fleet_plan(nodes=100_000, groups=2_000)
     head = copy.deepcopy(base)
     head["changes"] = {"base": BASE_SHA, "groups": [
-        {"name": g["name"], "status": "changed", "imagesAdded": [f"registry.example.com/new/{i}:1" for i in range(30)],
+        {"name": g["name"], "status": "changed",
+         "imagesAdded": [f"registry.example.com/new/{i}:1" for i in range(30)],
          "imagesRemoved": [], "nodesAdded": [], "nodesRemoved": [], "pairsBecomingMissing": g["nodes"] * 30}
         for g in head["groups"]]}
     rendered = render_review(_pair(base, head))
