@@ -16,6 +16,7 @@ import typer
 from reconciler.cli.app import app
 from reconciler.cli.fleet_source import FleetSource, open_fleet_source
 from reconciler.cli.messages import fail, print_diagnostics
+from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
 from reconciler.kube.errors import KubeError
 from reconciler.kube.reading import observe
@@ -64,7 +65,8 @@ OutputOption = Annotated[OutputFormat, typer.Option(
 
 @app.command("plan", help=(
     "Show which ImagePrePullJobs a revision would create and delete.\n\n"
-    "The cluster is read live (--kubeconfig/--context) or from snapshots (--nodes: the output "
+    "The cluster is read live (--kubeconfig/--context), from a file of `edgefleet snapshot` "
+    "(--snapshot), or from kubectl outputs (--nodes: the output "
     "of `kubectl get nodes -o json`; --jobs: of `kubectl get imageprepulljobs -o json`; "
     "--inventories: of `kubectl get edgenodeinventories -o json`), so a plan can run in CI "
     "without credentials.\n\n"
@@ -83,7 +85,11 @@ def plan_command(
     inventories: InventoriesOption = None,
     job_api_version: JobApiOption = None,
     output: OutputOption = OutputFormat.markdown,
+    snapshot: SnapshotOption = None,
+    max_age: MaxAgeOption = "24h",
 ) -> None:
+    if snapshot is not None and (nodes is not None or kubeconfig is not None or context is not None):
+        fail("use one of --snapshot, snapshots (--nodes ...) or a cluster (--kubeconfig/--context)")
     if nodes is None and (jobs is not None or inventories is not None):
         fail("--jobs and --inventories need --nodes (or read the cluster with --kubeconfig)")
     if nodes is not None and (kubeconfig is not None or context is not None):
@@ -94,13 +100,17 @@ def plan_command(
         source = open_fleet_source(repo, path)
         files = source.read(rev)
         fleet = _load(files.files)
-        facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
-                 else _observe_live(kubeconfig, context, secret_refs(fleet)))
+        if snapshot is not None:
+            facts = read_snapshot(snapshot, now=utc_now(), max_age=parse_max_age(max_age))
+        else:
+            facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
+                     else _observe_live(kubeconfig, context, secret_refs(fleet)))
         base_fleet, base_revision = _base(source, base) if base is not None else (None, None)
         the_plan = plan_revision(fleet, facts, now=utc_now(), revision=files.revision,
                                  settings=PlannerSettings(), base=base_fleet,
                                  base_revision=base_revision,
-                                 rollouts=None if nodes is not None else _live_rollouts(kubeconfig, context))
+                                 rollouts=(None if nodes is not None or snapshot is not None
+                                           else _live_rollouts(kubeconfig, context)))
         rendered = render_plan(the_plan.to_dict(), output.value)
     except (SourceError, KubeError, EmptyDesiredState) as error:
         fail(str(error))

@@ -127,3 +127,18 @@ def _normalized_images(
 
 
 _UNSEEN = "\0unseen"  # a sentinel no valid image name can equal
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def reduce_nodes(data: bytes) -> list[bytes]:
+    """Each node of a list page as JSON holding only what `decode_nodes` reads (name, labels,
+    the Ready condition, image names): how a snapshot stores nodes in a tenth of their size.
+    Raises msgspec.DecodeError (a ValueError) for bytes that are not a node list."""
+    reduced = []
+    for node in _LIST_DECODER.decode(data).items or ():
+        ready = [c for c in node.status.conditions or () if c.type == "Ready"]
+        node.status.conditions = ready or None
+        reduced.append(_ENCODER.encode(node))
+    return reduced

@@ -1,0 +1,191 @@
+"""`edgefleet review`: the rollout a pull request would cause, as one comment on it.
+
+Plans the base and the head revision of a fleet repository against the same cluster facts (a
+snapshot from `edgefleet snapshot`, or a live cluster), renders the difference
+(report/review_markdown.py), and prints it (`--dry-run`, or no forge given) or posts it as the
+pull request's one edgefleet comment, edited in place on every push (forge/comments.py).
+
+Exit codes: 0 the change does not alter the rollout, 2 it does (groups' images or nodes, or
+jobs to create/delete), 1 error (the head revision does not load or plan, the forge refused).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.app import app
+from reconciler.cli.fleet_source import FleetSource, open_fleet_source
+from reconciler.cli.messages import fail
+from reconciler.cli.plan import ContextOption, KubeconfigOption, PathOption
+from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, observe_live, parse_max_age, read_snapshot
+from reconciler.cycle import utc_now
+from reconciler.forge import (
+    CommentTarget,
+    ForgeError,
+    parse_github_target,
+    parse_gitlab_target,
+    post_sticky_comment,
+)
+from reconciler.kube.errors import KubeError
+from reconciler.kubeedge import JobSpecError
+from reconciler.manifests import load_fleet
+from reconciler.manifests.fleet import Fleet
+from reconciler.observed import ClusterFacts
+from reconciler.planner import EmptyDesiredState, PlannerSettings, plan_revision
+from reconciler.report.review_markdown import REVIEW_MARKER, ReviewInput, render_review, review_has_changes
+from reconciler.source import SourceError
+
+EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+_DEFAULT_API = {"github": "https://api.github.com", "gitlab": "https://gitlab.com/api/v4"}
+_API_ENV = {"github": "GITHUB_API_URL", "gitlab": "CI_API_V4_URL"}
+
+
+@app.command("review", help=(
+    "Show what merging a change does to the rollout, as a pull-request comment.\n\n"
+    "Plans --base and --head of --repo against the same cluster facts (--snapshot FILE from "
+    "`edgefleet snapshot`, or --kubeconfig), then prints the Markdown comment or, with "
+    "--github OWNER/REPO#N (token from $GITHUB_TOKEN) or --gitlab PROJECT!IID (token from "
+    "$GITLAB_TOKEN or $CI_JOB_TOKEN), posts it as the one edgefleet comment of the pull "
+    "request, edited in place on every push. Without a token (a pull request from a fork) it "
+    "prints the comment and says so.\n\n"
+    "Exit codes: 0 the change does not alter the rollout, 2 it does, 1 error."
+))
+def review_command(
+    base: Annotated[str, typer.Option("--base", help="Revision the change starts from (e.g. origin/main).")],
+    head: Annotated[str, typer.Option("--head", help="Revision of the change (default HEAD).")] = "HEAD",
+    repo: Annotated[str, typer.Option("--repo", help="Fleet repository: a git directory or URL.")] = ".",
+    path: PathOption = None,
+    snapshot: SnapshotOption = None,
+    max_age: MaxAgeOption = "24h",
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    github: Annotated[str | None, typer.Option(
+        "--github", help="Post on this pull request: OWNER/REPO#NUMBER (token: $GITHUB_TOKEN).")] = None,
+    gitlab: Annotated[str | None, typer.Option(
+        "--gitlab",
+        help="Post on this merge request: PROJECT!IID (token: $GITLAB_TOKEN or $CI_JOB_TOKEN).")] = None,
+    api_url: Annotated[str | None, typer.Option(
+        "--api-url",
+        help="Forge API base URL (default: $GITHUB_API_URL / $CI_API_V4_URL, else the public one).")] = None,
+    status: Annotated[bool, typer.Option(
+        "--status", help="Also set the head commit's status `edgefleet/plan` (failure on errors).")] = False,
+    fail_on_warnings: Annotated[bool, typer.Option(
+        "--fail-on-warnings",
+        help="With --status: warnings the change brings make the status fail too.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the comment; post nothing.")] = False,
+) -> None:
+    if snapshot is not None and (kubeconfig is not None or context is not None):
+        fail("use either --snapshot or a cluster (--kubeconfig/--context), not both")
+    if github is not None and gitlab is not None:
+        fail("use either --github or --gitlab, not both")
+    target = _target(github, gitlab, api_url) if not dry_run else None
+    now = utc_now()
+    try:
+        source = open_fleet_source(repo, path)
+        if source.repository is None:
+            fail(f"--repo {repo}: review compares two revisions and needs a git repository")
+        facts = (read_snapshot(snapshot, now=now, max_age=parse_max_age(max_age)) if snapshot is not None
+                 else observe_live(kubeconfig, context))
+        review = _review(source, base, head, facts, now=now, notes=_notes(snapshot))
+    except (SourceError, KubeError) as error:
+        fail(str(error))
+    except JobSpecError as error:
+        fail(f"cannot build the planned jobs: {error}")
+    comment = render_review(review)
+    failed = bool(review.errors) or review.head_plan is None
+    code = EXIT_ERROR if failed else EXIT_CHANGES if review_has_changes(review) else EXIT_NO_CHANGES
+    if target is None:
+        typer.echo(comment)
+        raise typer.Exit(code)
+    state = "failure" if failed or (fail_on_warnings and REVIEW_WARNING in comment) else "success"
+    try:
+        result = post_sticky_comment(target, comment, REVIEW_MARKER, status=(
+            (review.head_revision or "", state, _status_line(review, failed)) if status else None))
+    except ForgeError as error:
+        fail(str(error))
+    typer.echo(f"review: {result.action} comment {result.comment_id} on {target.forge} "
+               f"{target.project} {'#' if target.forge == 'github' else '!'}{target.number}"
+               + (f" ({result.url})" if result.url else ""), err=True)
+    raise typer.Exit(code)
+
+
+REVIEW_WARNING = ":warning:"  # how the comment marks a warning the change brings
+
+
+def _target(github: str | None, gitlab: str | None, api_url: str | None) -> CommentTarget | None:
+    """The forge to post on, or None (print instead): none given, or no token in the
+    environment (a pull request from a fork gets no write token)."""
+    if github is None and gitlab is None:
+        return None
+    try:
+        forge, (project, number) = (("github", parse_github_target(github)) if github is not None
+                                    else ("gitlab", parse_gitlab_target(gitlab or "")))
+    except ValueError as error:
+        fail(str(error))
+    if forge == "github":
+        token, kind, names = os.environ.get("GITHUB_TOKEN"), "bearer", "$GITHUB_TOKEN"
+    else:
+        token, kind = os.environ.get("GITLAB_TOKEN"), "private"
+        if not token:
+            token, kind = os.environ.get("CI_JOB_TOKEN"), "job"
+        names = "$GITLAB_TOKEN or $CI_JOB_TOKEN"
+    if not token:
+        typer.echo(f"notice: no {names} (a pull request from a fork has no write token): "
+                   "printing the comment instead of posting it", err=True)
+        return None
+    url = api_url or os.environ.get(_API_ENV[forge]) or _DEFAULT_API[forge]
+    return CommentTarget(forge, project, number, url, token, kind)  # type: ignore[arg-type]
+
+
+def _review(source: FleetSource, base: str, head: str, facts: ClusterFacts, *, now: datetime,
+            notes: list[str]) -> ReviewInput:
+    """Plan both revisions over `facts`. A head that does not load or plan is reported in the
+    comment (the reviewer must see it), not only on stderr."""
+    base_files, head_files = source.read(base), source.read(head)
+    settings = PlannerSettings()
+    base_fleet, base_errors = _fleet(base_files.files)
+    head_fleet, errors = _fleet(head_files.files)
+    base_plan = head_plan = None
+    if base_fleet is not None:
+        try:
+            base_plan = plan_revision(base_fleet, facts, now=now, revision=base_files.revision,
+                                      settings=settings).to_dict()
+        except EmptyDesiredState:
+            base_plan = None
+    elif base_errors:
+        notes = [*notes, f"the base revision does not load ({base_errors[0]})"]
+    if head_fleet is not None:
+        try:
+            head_plan = plan_revision(head_fleet, facts, now=now, revision=head_files.revision,
+                                      settings=settings, base=base_fleet,
+                                      base_revision=base_files.revision).to_dict()
+        except EmptyDesiredState as error:
+            errors = [*errors, f"the head revision desires nothing: {error}"]
+    return ReviewInput(base_revision=base_files.revision, head_revision=head_files.revision,
+                       base_plan=base_plan, head_plan=head_plan, errors=errors, notes=notes,
+                       fleet_path=source.path)
+
+
+def _fleet(files: dict[str, bytes]) -> tuple[Fleet | None, list[str]]:
+    loaded = load_fleet(files)
+    if loaded.errors or loaded.fleet is None:
+        return None, [str(e) for e in loaded.errors] or ["the fleet does not load"]
+    return loaded.fleet, []
+
+
+def _notes(snapshot: Path | None) -> list[str]:
+    if snapshot is None:
+        return ["cluster read live"]
+    return [f"cluster facts from the snapshot {snapshot.name}"]
+
+
+def _status_line(review: ReviewInput, failed: bool) -> str:
+    if failed:
+        return "the head revision cannot be planned"
+    summary = (review.head_plan or {}).get("summary") or {}
+    return f"{summary.get('jobsCreate', 0)} jobs to create, {summary.get('jobsDelete', 0)} to delete"

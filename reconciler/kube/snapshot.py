@@ -1,0 +1,99 @@
+"""Write a fleet snapshot (observed/snapshot.py) from a live cluster, streamed: each LIST page
+is reduced and written to the gzip stream, then dropped, so memory holds one page at a time.
+
+Reads nodes, ImagePrePullJobs and EdgeNodeInventory objects with get/list only: a read-only
+ServiceAccount is enough (docs/review.md lists the RBAC).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, cast
+
+import msgspec
+
+from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL, choose_job_api_version, served_versions
+from reconciler.kube.errors import ApiRejected, KubeError
+from reconciler.kube.listing import MAX_LIST_RESTARTS, list_pages
+from reconciler.kube.reading import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
+from reconciler.kube.session import Session
+from reconciler.observed.nodes import reduce_nodes
+from reconciler.observed.snapshot import SNAPSHOT_END, snapshot_header, snapshot_section
+
+
+class _Page(msgspec.Struct):
+    items: list[msgspec.Raw] | None = None
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotCounts:
+    """What a written snapshot holds."""
+
+    nodes: int
+    jobs: int
+    inventories: int
+    job_api_version: str
+    inventory_served: bool
+
+
+def write_snapshot(session: Session, out: Path, *, taken_at: datetime) -> SnapshotCounts:
+    """Read the cluster and write the snapshot to `out` (replaced atomically; never a partial
+    file). A list whose continue token expires (410 Gone) starts the snapshot over, so that it
+    is one consistent reading. Raises KubeError, OSError."""
+    for _ in range(MAX_LIST_RESTARTS):
+        partial = out.with_name(out.name + ".partial")
+        try:
+            with partial.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as stream:
+                counts = _write(session, cast(IO[bytes], stream), taken_at)
+            os.replace(partial, out)
+            return counts
+        except ApiRejected as error:
+            if error.code != 410:
+                raise
+        finally:
+            partial.unlink(missing_ok=True)
+    raise KubeError(f"snapshot: the lists kept expiring (410 Gone) after {MAX_LIST_RESTARTS} restarts")
+
+
+def _write(session: Session, stream: IO[bytes], taken_at: datetime) -> SnapshotCounts:
+    served = served_versions(session)
+    api_version = choose_job_api_version(served)
+    inventory_served = INVENTORY_VERSION in served.get(INVENTORY_GROUP, ())
+    stream.write(snapshot_header(taken_at=taken_at, job_api_version=api_version,
+                                 inventory_served=inventory_served))
+    nodes = _stream(stream, list_pages(session, "list nodes", session.core.list_node), reduce_nodes)
+    stream.write(snapshot_section("jobs"))
+    jobs = _stream(stream, list_pages(
+        session, f"list {JOB_PLURAL}", session.custom.list_cluster_custom_object,
+        group=JOB_GROUP, version=api_version.rpartition("/")[2], plural=JOB_PLURAL), _raw_items)
+    stream.write(snapshot_section("inventories"))
+    inventories = 0
+    if inventory_served:
+        inventories = _stream(stream, list_pages(
+            session, f"list {INVENTORY_PLURAL}", session.custom.list_cluster_custom_object,
+            group=INVENTORY_GROUP, version=INVENTORY_VERSION, plural=INVENTORY_PLURAL), _raw_items)
+    stream.write(SNAPSHOT_END)
+    return SnapshotCounts(nodes, jobs, inventories, api_version, inventory_served)
+
+
+def _raw_items(body: bytes) -> list[Any]:
+    return list(_PAGE.decode(body).items or ())
+
+
+def _stream(stream: IO[bytes], pages: Iterable[bytes], items: Callable[[bytes], list[Any]]) -> int:
+    written = 0
+    for body in pages:
+        for item in items(body):
+            if written:
+                stream.write(b",")
+            stream.write(bytes(item))
+            written += 1
+    return written
