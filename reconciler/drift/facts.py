@@ -1,0 +1,113 @@
+"""Plan + facts -> drifting pairs: the pure input of `aggregate.build_report` (no I/O, no clock).
+
+The reasons are read off the plan the cycle already made, so a report never disagrees with the
+plan: a pair the plan targets with a new job is `not-yet-planned` (planned by this sync), a pair
+of a node the plan defers is `deferred-offline` (or `deferred-disk`), a pair whose inventory
+failure record reached the attempt limit is `failed`, one still in its backoff `backing-off`,
+a pair of a suspended group `suspended-group`, a pair absent from a node list cut at the cap
+`unknown-inventory`, and what is left is covered by a live job: `in-flight`.
+
+`missingSince` is carried across runs by the caller: `previous` maps (node, image) to the time
+the pair was first seen missing, and the result gives the new map (pairs present again drop
+out, new pairs start at `now`), which the caller stores (reconciler.drift.history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from reconciler.desired import DesiredState
+from reconciler.drift.reasons import Reason
+from reconciler.drift.report import DriftPair, GroupTotals, PairDetail
+from reconciler.inventory.records import parse_time
+from reconciler.observed.cluster import ClusterFacts
+from reconciler.observed.inventories import InventoryFailure, InventoryStatus
+from reconciler.planner.model import Plan
+
+PairKey = tuple[str, str]  # (node, image)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftFacts:
+    """The report's input: drifting pairs, per-group totals and the new missingSince memory."""
+
+    pairs: tuple[DriftPair, ...]
+    groups: tuple[GroupTotals, ...]
+    missing_since: Mapping[PairKey, datetime]
+
+
+def drift_facts(
+    plan: Plan,
+    desired: DesiredState,
+    facts: ClusterFacts,
+    *,
+    now: datetime,
+    previous: Mapping[PairKey, datetime] | None = None,
+    attempt_limit: int = 5,
+    truncated: Iterable[str] = (),
+) -> DriftFacts:
+    """The drifting pairs of `plan` (made from `desired` and `facts` at `now`).
+
+    `previous` is the missingSince memory of the last report; `truncated` names the nodes whose
+    image list may be cut at its cap. Pure; the result is sorted by (node, image).
+    """
+    previous = previous or {}
+    statuses: dict[str, InventoryStatus] = {inv.name: inv.status for inv in facts.inventories}
+    statuses.update((u.node, u.status) for u in plan.inventory_updates)
+    planned = {(node, image) for job in plan.create for node in job.node_names for image in job.images}
+    deferred = {d.node: d.reason for d in plan.deferred}
+    cut = frozenset(truncated)
+    by_name = {n.name: n for n in facts.nodes}
+    pairs: list[DriftPair] = []
+    since_map: dict[PairKey, datetime] = {}
+    for name in sorted(desired.nodes):
+        desire = desired.nodes[name]
+        status = statuses.get(name)
+        node = by_name.get(name)
+        present = set(node.images) if node is not None else set()
+        if status is not None:
+            present.update(i.image for i in status.images)
+        present.update(image for image, alias in desire.aliases if alias in present)
+        failures = {f.image: f for f in status.failures} if status is not None else {}
+        for image in sorted(desire.image_set - present):
+            item = desire.images[image]
+            reason, detail = _reason(
+                (name, image), item.suspended, failures.get(image), planned, deferred.get(name),
+                name in cut, now=now, attempt_limit=attempt_limit,
+            )
+            since = previous.get((name, image), now)
+            since_map[(name, image)] = since
+            pairs.append(DriftPair(name, item.group, image, reason, since, detail))
+    groups = tuple(
+        GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
+        for g in plan.groups
+    )
+    return DriftFacts(tuple(pairs), groups, since_map)
+
+
+def _reason(
+    key: PairKey, suspended: bool, failure: InventoryFailure | None, planned: set[PairKey],
+    deferral: str | None, truncated: bool, *, now: datetime, attempt_limit: int,
+) -> tuple[Reason, PairDetail | None]:
+    """The one reason of a missing pair; the order is the planner's (suspension first)."""
+    if suspended:
+        return Reason.SUSPENDED_GROUP, None
+    if failure is not None and failure.attempts > 0:
+        detail = PairDetail(attempt=failure.attempts, attempt_limit=attempt_limit,
+                            last_error=failure.last_error or None)
+        if failure.attempts >= attempt_limit:
+            return Reason.FAILED, detail
+        retry_at = parse_time(failure.retry_after)
+        if now < retry_at and key not in planned:
+            return Reason.BACKING_OFF, PairDetail(
+                attempt=failure.attempts, attempt_limit=attempt_limit, next_retry_at=retry_at,
+                last_error=failure.last_error or None)
+    if key in planned:
+        return Reason.NOT_YET_PLANNED, None
+    if deferral is not None:
+        return (Reason.DEFERRED_DISK if "disk" in deferral else Reason.DEFERRED_OFFLINE), None
+    if truncated:
+        return Reason.UNKNOWN_INVENTORY, None
+    return Reason.IN_FLIGHT, None
