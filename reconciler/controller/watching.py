@@ -100,6 +100,7 @@ class ResourceWatch:
         self._on_change, self._on_state = on_change, on_state
         self._page_size, self._watch_seconds, self._backoff_max = page_size, watch_seconds, backoff_max
         self._stop = threading.Event()
+        self._stream_lock = threading.Lock()  # orders stop() against a stream being opened
         self._clock = clock
         self._pause = pause if pause is not None else self._stop.wait
         self._response: Any = None
@@ -116,8 +117,9 @@ class ResourceWatch:
 
     def stop(self) -> None:
         """End `run()` soon: the open stream is shut down so the blocked read returns."""
-        self._stop.set()
-        response = self._response
+        with self._stream_lock:
+            self._stop.set()
+            response = self._response
         if response is not None:
             try:
                 response.shutdown()  # urllib3 2.3+: unblocks a read from another thread
@@ -208,7 +210,12 @@ class ResourceWatch:
             params["label_selector"] = self.target.label_selector
         response = self.target.list_call(**params, _preload_content=False,
                                          _request_timeout=(10, self._watch_seconds + 30))
-        self._response = response
+        with self._stream_lock:
+            if self._stop.is_set():  # stop() came while the stream was opening: nothing to unblock it
+                response.close()  # unread: never hand this connection back to the pool
+                response.release_conn()
+                return
+            self._response = response
         self._opened_at = self._clock()
         try:
             for line in _lines(response):

@@ -172,3 +172,18 @@ def test_a_stream_that_delivered_events_resumes_at_once(
         store.create("", "nodes", edge_node(f"edge-{index:02d}"))
     assert wait_until(lambda: len(watch.fingerprints) == 5, 5)
     assert watch.delays == []  # each cut stream had delivered: no backoff
+
+
+def test_a_stop_that_arrives_while_a_stream_opens_ends_the_loop_at_once(session: Session) -> None:
+    watch: ResourceWatch
+
+    def list_node(**params: object) -> object:
+        if params.get("watch"):
+            watch.stop()  # the daemon shuts down between the request and its 200
+        return session.core.list_node(**params)
+
+    watch = ResourceWatch(WatchTarget("nodes", list_node, node_fingerprint), Recorder(), watch_seconds=30)
+    thread = threading.Thread(target=watch.run, daemon=True)
+    thread.start()
+    thread.join(5)  # an idle stream would otherwise block for its 30 s
+    assert not thread.is_alive()
