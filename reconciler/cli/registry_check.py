@@ -18,7 +18,7 @@ from reconciler.manifests import Diagnostic
 from reconciler.manifests.diagnostics import Severity
 from reconciler.manifests.fleet import Fleet
 from reconciler.manifests.locations import image_locations
-from reconciler.manifests.models import quote
+from reconciler.manifests.quoting import quote
 from reconciler.registry import (
     DockerConfig,
     DockerConfigError,

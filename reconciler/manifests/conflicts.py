@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reconciler.manifests.diagnostics import Diagnostic
 from reconciler.manifests.fleet import Fleet, GroupImage, NodeGroupSpec
-from reconciler.manifests.models import quote
+from reconciler.manifests.quoting import quote
 from reconciler.manifests.selection import may_overlap
 from reconciler.manifests.yamldoc import YamlDocument
 

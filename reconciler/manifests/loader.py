@@ -15,7 +15,8 @@ from reconciler.manifests import models
 from reconciler.manifests.conflicts import conflict_warnings
 from reconciler.manifests.diagnostics import Diagnostic, LoadResult
 from reconciler.manifests.errormap import validation_diagnostics
-from reconciler.manifests.models import API_VERSION, KINDS, quote
+from reconciler.manifests.models import API_VERSION, KINDS
+from reconciler.manifests.quoting import quote
 from reconciler.manifests.resolve import Parsed, resolve
 from reconciler.manifests.yamldoc import YamlDocument, read_documents
 

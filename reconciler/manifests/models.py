@@ -8,9 +8,7 @@ snake_case in Python; unknown keys are errors.
 
 from __future__ import annotations
 
-import json
 import re
-import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -31,16 +29,12 @@ from pydantic_core import core_schema as cs
 from reconciler.manifests import k8snames
 from reconciler.manifests.fleet import CheckItem, SelectorOperator
 from reconciler.manifests.imageref import ImageRefError, parse_image
+from reconciler.manifests.quoting import quote
 from reconciler.manifests.rollout_spec import BandwidthSpec, RolloutSpec, WindowSpec
-from reconciler.manifests.schedule import crontab_trigger
+from reconciler.manifests.schedule import check_cron, check_duration, check_timezone
 
 API_VERSION = "edgefleet.io/v1alpha1"
 INT32_MAX = 2**31 - 1
-
-
-def quote(value: str) -> str:
-    """`value` in double quotes with control characters escaped: safe on one line."""
-    return json.dumps(value)
 
 
 def _checked(problem_of: Any, what: str) -> Any:
@@ -158,44 +152,10 @@ class RegistriesSpec(_Model):
     )
 
 
-_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
-
-
-def duration_seconds(text: str) -> int:
-    """Seconds of a duration written like "1h", "90m", "1h30m", "45s". Raises ValueError."""
-    found = _DURATION.fullmatch(text)
-    if not text or found is None:
-        raise ValueError(f"duration {quote(text)} must look like 1h, 30m, 1h30m or 45s")
-    hours, minutes, seconds = (int(part or 0) for part in found.groups())
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def _check_duration(value: str) -> str:
-    duration_seconds(value)
-    return value
-
-
-def _check_cron(value: str) -> str:
-    try:
-        crontab_trigger(value, "UTC")
-    except ValueError as err:
-        raise ValueError(f"schedule {quote(value)} is not a cron expression "
-                         f"(minute hour day month weekday): {err}") from None
-    return value
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone {quote(value)} is not an IANA time zone (e.g. Asia/Shanghai)") from None
-    return value
-
-
-CronExpression = Annotated[str, AfterValidator(_check_cron),
+CronExpression = Annotated[str, AfterValidator(check_cron),
                            Field(description="Five-field cron expression (minute hour day month weekday).")]
-TimeZone = Annotated[str, AfterValidator(_check_timezone), Field(description="IANA time zone name.")]
-Duration = Annotated[str, AfterValidator(_check_duration),
+TimeZone = Annotated[str, AfterValidator(check_timezone), Field(description="IANA time zone name.")]
+Duration = Annotated[str, AfterValidator(check_duration),
                      Field(pattern=r"^(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?$", min_length=2)]
 SecretKey = Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
 ReportFormat = Literal["markdown", "json", "html"]

@@ -20,7 +20,7 @@ from reconciler.manifests.fleet import (
     SourceLocation,
 )
 from reconciler.manifests.imageref import normalize_image
-from reconciler.manifests.models import quote
+from reconciler.manifests.quoting import quote
 from reconciler.manifests.rollout_policy import RolloutPolicy
 from reconciler.manifests.rollout_spec import rollout_policy_of
 from reconciler.manifests.selection import why_selects_nothing

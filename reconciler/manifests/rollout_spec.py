@@ -10,7 +10,6 @@ read in one place; it shares models.py's conventions: camelCase keys, unknown ke
 from __future__ import annotations
 
 import re
-import zoneinfo
 from decimal import Decimal
 from typing import Annotated
 
@@ -18,61 +17,31 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 
 from reconciler.manifests import k8snames
+from reconciler.manifests.quoting import quote
 from reconciler.manifests.rollout_policy import Bandwidth, RolloutPolicy, Wave, Window
-from reconciler.manifests.schedule import crontab_trigger
+from reconciler.manifests.schedule import check_cron, check_duration, check_timezone, duration_seconds
 
 _PERCENT = re.compile(r"([0-9]+(?:\.[0-9]+)?)%")
-_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
-
-
-def _seconds(text: str) -> int:
-    found = _DURATION.fullmatch(text)
-    if not text or found is None:
-        raise ValueError(f"duration {text!r} must look like 1h, 30m, 1h30m or 45s")
-    hours, minutes, seconds = (int(part or 0) for part in found.groups())
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def _share(text: str, what: str) -> Decimal:
     found = _PERCENT.fullmatch(text)
     if found is None:
-        raise ValueError(f"{what} {text!r} must be a percentage like 10% (or a node count)")
+        raise ValueError(f"{what} {quote(text)} must be a percentage like 10% (or a node count)")
     share = Decimal(found.group(1))
     if not 0 <= share <= 100:
-        raise ValueError(f"{what} {text!r} must be between 0% and 100%")
+        raise ValueError(f"{what} {quote(text)} must be between 0% and 100%")
     return share / 100
 
 
 def _check_wave_share(value: int | str) -> int | str:
     if isinstance(value, str) and _share(value, "wave nodes") == 0:
-        raise ValueError(f"wave nodes {value!r} must be more than 0%")
+        raise ValueError(f"wave nodes {quote(value)} must be more than 0%")
     return value
 
 
 def _check_budget(value: str) -> str:
     _share(value, "failureBudget")
-    return value
-
-
-def _check_duration(value: str) -> str:
-    _seconds(value)
-    return value
-
-
-def _check_cron(value: str) -> str:
-    try:
-        crontab_trigger(value, "UTC")
-    except ValueError as err:
-        raise ValueError(f"schedule {value!r} is not a cron expression "
-                         f"(minute hour day month weekday): {err}") from None
-    return value
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone {value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
     return value
 
 
@@ -82,7 +51,7 @@ def _checked_label(kind: str) -> AfterValidator:
     def check(value: str) -> str:
         problem = problem_of(value)
         if problem is not None:
-            raise ValueError(f"invalid label {kind} {value!r}: {problem}")
+            raise ValueError(f"invalid label {kind} {quote(value)}: {problem}")
         return value
 
     return AfterValidator(check)
@@ -94,7 +63,7 @@ WaveSize = Annotated[
     Field(description="Cumulative size after this wave: a node count, or a share like 10%."),
 ]
 Percent = Annotated[str, AfterValidator(_check_budget), Field(pattern=r"^[0-9]+(\.[0-9]+)?%$")]
-RolloutDuration = Annotated[str, AfterValidator(_check_duration),
+RolloutDuration = Annotated[str, AfterValidator(check_duration),
                             Field(pattern=r"^(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?$", min_length=2)]
 LabelKey = Annotated[str, _checked_label("key")]
 LabelValue = Annotated[str, _checked_label("value")]
@@ -142,15 +111,15 @@ class RolloutSpec(_Model):
 class WindowSpec(_Model):
     """A maintenance window: opens at each `schedule` firing in `timezone`, lasts `duration`."""
 
-    schedule: Annotated[str, AfterValidator(_check_cron),
+    schedule: Annotated[str, AfterValidator(check_cron),
                         Field(description="Five-field cron expression: when the window opens.")]
     duration: RolloutDuration
-    timezone: Annotated[str, AfterValidator(_check_timezone), Field(description="IANA time zone.")] = "UTC"
+    timezone: Annotated[str, AfterValidator(check_timezone), Field(description="IANA time zone.")] = "UTC"
 
     @model_validator(mode="after")
     def _long_enough(self) -> WindowSpec:
-        if _seconds(self.duration) < 60:
-            raise ValueError(f"window duration {self.duration!r} must be at least 1m")
+        if duration_seconds(self.duration) < 60:
+            raise ValueError(f"window duration {quote(self.duration)} must be at least 1m")
         return self
 
 
@@ -173,8 +142,8 @@ def rollout_policy_of(rollout: RolloutSpec | None, windows: list[WindowSpec] | N
         canary=tuple(sorted(rollout.canary.selector.match_labels.items()))
         if rollout is not None and rollout.canary is not None else (),
         failure_budget=_share(rollout.failure_budget, "failureBudget") if rollout else Decimal(1),
-        pause_seconds=_seconds(rollout.pause_after_wave) if rollout else 0,
-        windows=tuple(Window(w.schedule, _seconds(w.duration), w.timezone) for w in windows or ()),
+        pause_seconds=duration_seconds(rollout.pause_after_wave) if rollout else 0,
+        windows=tuple(Window(w.schedule, duration_seconds(w.duration), w.timezone) for w in windows or ()),
         bandwidth=Bandwidth(bandwidth.max_concurrent_pulls_per_site, bandwidth.site_label)
         if bandwidth is not None else None,
     )

@@ -8,7 +8,11 @@ names, so "1-5" means Monday to Friday as every cron user expects.
 
 from __future__ import annotations
 
+import re
+import zoneinfo
 from typing import Any, Final
+
+from reconciler.manifests.quoting import quote
 
 _NAMES: Final = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -65,3 +69,40 @@ def crontab_trigger(expression: str, timezone: str) -> Any:
     minute, hour, day, month, weekday = fields
     return CronTrigger(minute=minute, hour=hour, day=day, month=month,
                        day_of_week=crontab_weekdays(weekday), timezone=timezone)
+
+
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds of a duration written like "1h", "90m", "1h30m", "45s". Raises ValueError."""
+    found = _DURATION.fullmatch(text)
+    if not text or found is None:
+        raise ValueError(f"duration {quote(text)} must look like 1h, 30m, 1h30m or 45s")
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def check_duration(value: str) -> str:
+    """A pydantic validator: `value` unchanged if it is a duration, else ValueError."""
+    duration_seconds(value)
+    return value
+
+
+def check_cron(value: str) -> str:
+    """A pydantic validator: `value` unchanged if it is a five-field cron expression."""
+    try:
+        crontab_trigger(value, "UTC")
+    except ValueError as err:
+        raise ValueError(f"schedule {quote(value)} is not a cron expression "
+                         f"(minute hour day month weekday): {err}") from None
+    return value
+
+
+def check_timezone(value: str) -> str:
+    """A pydantic validator: `value` unchanged if it names an IANA time zone."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone {quote(value)} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+    return value
