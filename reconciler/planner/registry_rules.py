@@ -33,7 +33,13 @@ from reconciler.observed.jobs import JobFacts
 from reconciler.observed.nodes import NodeFacts
 from reconciler.observed.registry import ImageFacts
 from reconciler.planner.jobs import JobKey
-from reconciler.planner.model import GROUP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PlannedJob
+from reconciler.planner.model import (
+    GROUP_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    Plan,
+    PlannedJob,
+)
 
 NOT_IN_REGISTRY = "not-in-registry"
 NO_PLATFORM = "no-platform"
@@ -103,6 +109,17 @@ class RegistryReport:
             "unsizedPairs": self.unsized_pairs,
             "notChecked": [image for image, _ in self.unknown],
         }
+
+
+def registry_lines(the_plan: Plan) -> tuple[str, ...]:
+    """What the registry rules did to `the_plan`, one line each (for `sync` and the daemon's
+    log): each hold, then each image the registry could not tell about."""
+    report = the_plan.registry
+    if not isinstance(report, RegistryReport):
+        return ()
+    holds = tuple(f"registry: held {h.image} ({h.reason}) on {h.nodes} node(s) of group {h.group}: "
+                  f"{h.detail}" for h in report.holds)
+    return holds + report.warnings
 
 
 def _in_flight_digests(jobs: Iterable[JobFacts]) -> dict[tuple[str, str], str]:
