@@ -81,11 +81,11 @@ def fleet_repo(root: Path, insecure: str, *images: str, pin: bool = False) -> Pa
     return root
 
 
-def plan_json(repo: Path, kubeconfig: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+def plan_json(repo: Path, kubeconfig: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     run = CliRunner().invoke(app, ["plan", "--repo", str(repo), "--kubeconfig", str(kubeconfig),
                                    "-o", "json", *extra])
     assert run.exit_code in (0, 2), run.output
-    return run.exit_code, orjson.loads(run.stdout), run.stderr
+    return run.exit_code, orjson.loads(run.stdout)
 
 
 def pulls(jobs: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -103,10 +103,10 @@ def test_a_typo_and_a_missing_platform_are_held_and_the_plan_shows_bytes(
     multi, amd, typo = images.ref("test/multi:1"), images.ref("test/amd:1"), images.ref("test/mutli:1")
     repo = fleet_repo(tmp_path / "fleet", images.registry.host, multi, amd, typo)
 
-    _, without, _ = plan_json(repo, kubeconfig)
+    _, without = plan_json(repo, kubeconfig)
     assert (next(iter(arch)), typo) in pulls(without["create"])  # today: the typo goes out
 
-    code, the_plan, _ = plan_json(repo, kubeconfig, "--registry")
+    code, the_plan = plan_json(repo, kubeconfig, "--registry")
     assert code == 2
     expected = {(n, multi) for n in arch} | {(n, amd) for n, a in arch.items() if a == "amd64"}
     assert pulls(the_plan["create"]) == expected
@@ -136,7 +136,8 @@ def test_sync_creates_no_job_for_a_held_image_and_says_why(
     assert run.exit_code == 0, run.output
     jobs = cluster.store.list(JOB_GROUP, JOB_PLURAL, version=cluster.job_api_version)[0]
     assert pulls(jobs) == {(n, amd) for n, a in arch.items() if a == "amd64"}
-    assert f"warning: registry: held {typo} (not-in-registry) on {len(arch)} node(s) of group cams" in run.stderr
+    said = f"warning: registry: held {typo} (not-in-registry) on {len(arch)} node(s) of group cams"
+    assert said in run.stderr
 
 
 def test_a_pinned_group_pulls_the_digest_and_keeps_it_when_the_tag_moves(
@@ -145,7 +146,7 @@ def test_a_pinned_group_pulls_the_digest_and_keeps_it_when_the_tag_moves(
     moving = images.ref("test/moving:1")
     repo = fleet_repo(tmp_path / "fleet", images.registry.host, moving, pin=True)
     first = images.moving.digest
-    _, the_plan, _ = plan_json(repo, kubeconfig, "--registry")
+    _, the_plan = plan_json(repo, kubeconfig, "--registry")
     assert {image for _, image in pulls(the_plan["create"])} == {f"{moving}@{first}"}
     sync = ["sync", "--repo", str(repo), "--kubeconfig", str(kubeconfig), "--registry"]
     assert CliRunner().invoke(app, sync).exit_code == 0
@@ -177,7 +178,7 @@ def test_an_unreachable_registry_plans_as_today_with_a_warning_and_deletes_nothi
     assert pulls(jobs) == {(n, app_image) for n in arch}
 
     pinned = fleet_repo(tmp_path / "pinned", down, app_image, pinned_image, pin=True)
-    _, the_plan, stderr = plan_json(pinned, kubeconfig, "--registry")
+    _, the_plan = plan_json(pinned, kubeconfig, "--registry")
     assert the_plan["delete"] == [] and the_plan["create"] == []
     assert {(h["image"], h["reason"]) for h in the_plan["registry"]["held"]} == {
         (pinned_image, "registry-unreachable")}  # app_image is in flight: nothing to hold
