@@ -189,3 +189,18 @@ def _closed_port() -> int:
     from tests.gitserve import free_port
 
     return free_port()  # nothing listens there: connection refused
+
+
+def test_registry_options_without_registry_are_one_line_errors(tmp_path: Path) -> None:
+    repo = fleet_repo(tmp_path / "fleet", "127.0.0.1:1", "127.0.0.1:1/app:1")
+    for command in ("plan", "sync"):
+        run = CliRunner().invoke(app, [command, "--repo", str(repo), "--insecure-registry", "127.0.0.1:1"])
+        assert run.exit_code == 1
+        assert run.stderr.strip().splitlines() == [
+            "error: --insecure-registry, --docker-config and --registry-ca need --registry"]
+    config = tmp_path / "config.json"
+    config.write_text('{"auths": {"127.0.0.1:1": {"auth": "not base64 s3cret!"}}}')
+    run = CliRunner().invoke(app, ["plan", "--repo", str(repo), "--nodes", str(config), "--registry",
+                                   "--docker-config", str(config)])
+    assert run.exit_code == 1 and "s3cret" not in run.output
+    assert run.stderr.startswith(f"error: --docker-config {config}: ")
