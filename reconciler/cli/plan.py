@@ -7,6 +7,7 @@ the object).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,13 @@ import typer
 from reconciler.cli.app import app
 from reconciler.cli.fleet_source import FleetSource, open_fleet_source
 from reconciler.cli.messages import fail, print_diagnostics
+from reconciler.cli.registry_options import (
+    DockerConfigOption,
+    InsecureOption,
+    RegistryCaOption,
+    RegistryOption,
+    open_registry,
+)
 from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
 from reconciler.kube.errors import KubeError
@@ -87,6 +95,10 @@ def plan_command(
     output: OutputOption = OutputFormat.markdown,
     snapshot: SnapshotOption = None,
     max_age: MaxAgeOption = "24h",
+    registry: RegistryOption = False,
+    insecure_registry: InsecureOption = None,
+    docker_config: DockerConfigOption = None,
+    registry_ca: RegistryCaOption = None,
 ) -> None:
     if snapshot is not None and (nodes is not None or kubeconfig is not None or context is not None):
         fail("use one of --snapshot, snapshots (--nodes ...) or a cluster (--kubeconfig/--context)")
@@ -96,6 +108,7 @@ def plan_command(
         fail("use either snapshots (--nodes ...) or a cluster (--kubeconfig/--context), not both")
     if job_api_version is not None and job_api_version not in JOB_API_VERSIONS:
         fail(f"--job-api-version {job_api_version!r}: expected one of {', '.join(sorted(JOB_API_VERSIONS))}")
+    lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
     try:
         source = open_fleet_source(repo, path)
         files = source.read(rev)
@@ -105,6 +118,8 @@ def plan_command(
         else:
             facts = (_from_snapshot_files(nodes, jobs, inventories, job_api_version) if nodes is not None
                      else _observe_live(kubeconfig, context, secret_refs(fleet)))
+        if lookup is not None:  # docs/registry.md; an unreachable registry is a plan warning
+            facts = replace(facts, registry=lookup(fleet))
         base_fleet, base_revision = _base(source, base) if base is not None else (None, None)
         the_plan = plan_revision(fleet, facts, now=utc_now(), revision=files.revision,
                                  settings=PlannerSettings(), base=base_fleet,
@@ -116,6 +131,9 @@ def plan_command(
         fail(str(error))
     except JobSpecError as error:  # e.g. jobs of a dialect edgefleet does not write
         fail(f"cannot build the planned jobs: {error}")
+    finally:
+        if lookup is not None:
+            lookup.close()
     typer.echo(rendered)
     # Inventory records count as changes: `sync` would write them (evidence it must keep).
     changes = the_plan.has_changes or bool(the_plan.inventory_updates)

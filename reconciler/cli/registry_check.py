@@ -13,19 +13,13 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.messages import fail
+from reconciler.cli.registry_options import read_docker_config
 from reconciler.manifests import Diagnostic
 from reconciler.manifests.diagnostics import Severity
 from reconciler.manifests.fleet import Fleet
 from reconciler.manifests.locations import image_locations
 from reconciler.manifests.quoting import quote
-from reconciler.registry import (
-    DockerConfig,
-    DockerConfigError,
-    RegistryClient,
-    RegistrySettings,
-    inspect_images,
-)
+from reconciler.registry import RegistryClient, RegistrySettings, inspect_images
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,17 +31,6 @@ class RegistryCheck:
     ca_file: Path | None = None
     timeout_seconds: float = 10.0
     strict: bool = False
-
-
-def _credentials(path: Path | None) -> DockerConfig | None:
-    if path is None:
-        return None
-    try:
-        return DockerConfig.from_json(path.read_bytes())
-    except OSError as err:
-        fail(f"--docker-config {path}: {err.strerror or err}")
-    except DockerConfigError as err:
-        fail(f"--docker-config {path}: {err}")
 
 
 def _places(
@@ -64,7 +47,7 @@ def check_registry(
     Returns (exit code, diagnostics at the places the images are written, unsorted paths
     relative to the fleet root). Prints nothing; reads the docker config file if given.
     """
-    credentials = _credentials(check.docker_config)
+    credentials = read_docker_config(check.docker_config)
     settings = RegistrySettings(
         insecure=frozenset(h.lower() for h in check.insecure) | frozenset(fleet.insecure_registries),
         timeout_seconds=check.timeout_seconds,

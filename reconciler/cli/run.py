@@ -14,11 +14,19 @@ import typer
 
 from reconciler.cli.app import app
 from reconciler.cli.messages import fail
+from reconciler.cli.registry_options import (
+    DockerConfigOption,
+    InsecureOption,
+    RegistryCaOption,
+    RegistryOption,
+    open_registry,
+)
 from reconciler.controller.daemon import Controller, ControllerSettings
 from reconciler.controller.http import parse_listen
 from reconciler.controller.leader import LeaderTiming
 from reconciler.controller.logs import LogFormat, configure_logging
 from reconciler.controller.webhook import read_secret
+from reconciler.cycle import SyncSettings
 from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.errors import KubeError
 from reconciler.kube.session import Session
@@ -82,11 +90,16 @@ def run_command(
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
+    registry: RegistryOption = False,
+    insecure_registry: InsecureOption = None,
+    docker_config: DockerConfigOption = None,
+    registry_ca: RegistryCaOption = None,
 ) -> None:
     if log_format not in ("json", "text"):
         fail(f"--log-format {log_format!r}: expected json or text")
     fmt: LogFormat = "json" if log_format == "json" else "text"
     configure_logging(fmt)
+    lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
     try:
         timing = LeaderTiming(parse_duration(lease_duration, "--lease-duration"),
                               parse_duration(renew_deadline, "--renew-deadline"),
@@ -96,7 +109,8 @@ def run_command(
         settings = ControllerSettings(
             repo=repo, branch=branch, path=path, interval=parse_duration(interval, "--interval"),
             resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
-            lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir)
+            lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir,
+            sync=SyncSettings(registry=lookup))  # one client for every cycle: its cache is shared
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError) as error:
         fail(str(error))
@@ -110,6 +124,8 @@ def run_command(
         fail(f"cannot start: {error}")
     serve_until_signalled(controller)
     session.close()
+    if lookup is not None:
+        lookup.close()
 
 
 def serve_until_signalled(controller: Controller) -> None:

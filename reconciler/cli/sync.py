@@ -17,6 +17,13 @@ from reconciler.cli.app import app
 from reconciler.cli.fleet_source import open_fleet_source
 from reconciler.cli.messages import fail
 from reconciler.cli.plan import ContextOption, KubeconfigOption, PathOption, RepoOption, RevOption
+from reconciler.cli.registry_options import (
+    DockerConfigOption,
+    InsecureOption,
+    RegistryCaOption,
+    RegistryOption,
+    open_registry,
+)
 from reconciler.cycle import CycleResult, Outcome, SyncSettings, exit_code, sync_once
 from reconciler.kube.applying import Progress as ProgressCallback
 from reconciler.kube.cluster import LiveCluster
@@ -47,8 +54,13 @@ def sync_command(
         "--dry-run", help="Validate every write on the server; persist nothing.")] = False,
     install: Annotated[bool, typer.Option(
         "--install-crds", help="First install or update edgefleet's CRDs (deploy/crds/).")] = False,
+    registry: RegistryOption = False,
+    insecure_registry: InsecureOption = None,
+    docker_config: DockerConfigOption = None,
+    registry_ca: RegistryCaOption = None,
 ) -> None:
     console = Console(stderr=True)
+    lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
     try:
         session = Session.from_kubeconfig(kubeconfig, context)
         source = open_fleet_source(repo, path)
@@ -61,11 +73,13 @@ def sync_command(
                     log.info("installed CRD %s", name)
             result = sync_once(read_revision=lambda: source.read(rev),
                                cluster=LiveCluster(session, progress=progress),
-                               settings=SyncSettings(dry_run=dry_run))
+                               settings=SyncSettings(dry_run=dry_run, registry=lookup))
         except KubeError as error:
             fail(str(error))
         finally:
             session.close()
+            if lookup is not None:
+                lookup.close()
     _summarize(result)
     raise typer.Exit(exit_code(result.outcome))
 

@@ -286,6 +286,9 @@ class Controller:
                       previous=self.state.snapshot().last)
         self.metrics.record_cycle(view)
         self.state.record_cycle(view)  # last: whoever waits on the state sees the metrics too
+        for line in result.warnings:
+            if line.startswith("registry"):  # holds and unanswered registries (docs/registry.md)
+                log.warning("%s", line)
         level = logging.INFO if result.ok else logging.WARNING
         log.log(level, "reconcile %s in %.2fs: %s", result.outcome, view.duration, result.message,
                 extra={"outcome": str(result.outcome), "revision": view.revision_in_force})

@@ -7,7 +7,7 @@ cluster. Outcomes use one small vocabulary, mapped to exit codes and wake-ups in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -22,8 +22,11 @@ from reconciler.cycle.outcome import (
 from reconciler.kube.applying import ApplyReport
 from reconciler.kube.errors import KubeError
 from reconciler.manifests import load_fleet
+from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts
+from reconciler.observed.registry import ImageFacts
 from reconciler.planner import EmptyDesiredState, Plan, PlannerSettings, plan_revision
+from reconciler.planner.registry_rules import registry_lines
 from reconciler.planner.secrets import missing_secrets, secret_refs
 from reconciler.source import FleetFiles, SourceError
 
@@ -42,6 +45,8 @@ class SyncSettings:
 
     planner: PlannerSettings = field(default_factory=PlannerSettings)
     dry_run: bool = False  # plan and send server-side dry runs: persist nothing
+    # Registry facts per committed image (docs/registry.md; `--registry`): None plans without.
+    registry: Callable[[Fleet], Mapping[str, ImageFacts]] | None = None
 
 
 def utc_now() -> datetime:
@@ -74,10 +79,13 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
             result = replace(result, outcome=Outcome.STALLED, errors=errors, message=errors[0])
         else:
             facts = cluster.observe(secrets=secret_refs(loaded.fleet))
+            if settings.registry is not None:  # never raises: an unreachable registry is a warning
+                facts = replace(facts, registry=settings.registry(loaded.fleet))
             the_plan = plan_revision(loaded.fleet, facts, now=now(), revision=files.revision,
                                      settings=settings.planner,
                                      rollouts=getattr(cluster, "rollouts", None))  # docs/rollout.md
-            result = replace(result, plan=the_plan, warnings=tuple(str(w) for w in loaded.warnings))
+            result = replace(result, plan=the_plan, warnings=tuple(str(w) for w in loaded.warnings)
+                             + registry_lines(the_plan))
             applied = cluster.apply(the_plan, dry_run=settings.dry_run)
             outcome, message, retry_after = outcome_of_apply(the_plan, applied)
             in_force = last_good if settings.dry_run else GoodRevision(files.revision, loaded.fleet)

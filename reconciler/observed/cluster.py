@@ -7,13 +7,14 @@ The Kubernetes adapter (kube/reading.py) builds the same value from a live API s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.manifests.imageref import normalize_image
 from reconciler.observed.inventories import InventoryFacts, decode_inventories
 from reconciler.observed.jobs import JobFacts, decode_jobs
 from reconciler.observed.nodes import NodeFacts, decode_nodes
+from reconciler.observed.registry import ImageFacts
 
 #: The ImagePrePullJob API group (both dialects), and the dialect assumed when nothing says.
 JOB_GROUP = "operations.kubeedge.io"
@@ -28,7 +29,8 @@ class ClusterFacts:
     the EdgeNodeInventory CRD is installed (without it, evidence cannot be recorded).
     `secrets` are the `namespace/name` pull secrets found to exist among those the fleet's
     jobs would name (None: not checked, e.g. a plan from snapshots; then no secret is judged
-    missing).
+    missing). `registry` holds the registry's answer per committed image reference
+    (docs/registry.md; None: not asked, planning as without a registry check).
     """
 
     nodes: Sequence[NodeFacts]
@@ -37,6 +39,7 @@ class ClusterFacts:
     job_api_version: str
     inventory_served: bool
     secrets: frozenset[str] | None = None
+    registry: Mapping[str, ImageFacts] | None = None
 
 
 def decode_normalized_nodes(body: bytes) -> list[NodeFacts]:

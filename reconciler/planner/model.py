@@ -119,6 +119,7 @@ class Plan:
     # gated group's new rollout status (written to its FleetRollout by the reconciler).
     gated: tuple[Any, ...] = ()  # rollout.Gated, sorted
     rollouts: tuple[Any, ...] = ()  # rollout.RolloutStatus, by group
+    registry: Any = None  # registry_rules.RegistryReport when planned with registry facts
 
     @property
     def has_changes(self) -> bool:
@@ -147,6 +148,8 @@ class Plan:
         if self.rollouts:
             result["rollouts"] = [{"group": r.group, **r.to_status()} for r in self.rollouts]
             result["gated"] = [{"node": g.node, "group": g.group, "reason": g.reason} for g in self.gated]
+        if self.registry is not None:
+            result["registry"] = self.registry.to_dict()
         return result
 
 

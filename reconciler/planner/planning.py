@@ -31,6 +31,7 @@ from reconciler.manifests.fleet import Fleet
 from reconciler.observed.inventories import InventoryFacts, InventoryFailure, InventoryStatus
 from reconciler.observed.jobs import JobFacts
 from reconciler.observed.nodes import NodeFacts
+from reconciler.observed.registry import ImageFacts
 from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.jobs import JobKey, cut_jobs
 from reconciler.planner.lifecycle import ManagedJob, collectable, due_at, obsolete, stuck_reason
@@ -41,6 +42,7 @@ from reconciler.planner.model import (
     JobDeletion,
     Plan,
 )
+from reconciler.planner.registry_rules import hold_work, pin_fleet, registry_report
 from reconciler.planner.rollout import gate_work
 from reconciler.planner.secrets import blocked_groups, missing_secrets
 from reconciler.planner.settings import PlannerSettings
@@ -67,6 +69,7 @@ def plan(
     settings: PlannerSettings | None = None,
     secrets: frozenset[str] | None = None,
     rollouts: Mapping[str, RolloutFacts] | None = None,
+    registry: Mapping[str, ImageFacts] | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -74,12 +77,18 @@ def plan(
     Raises EmptyDesiredState (nothing desired, allowEmpty false; nothing is planned or deleted)
     and kubeedge.JobSpecError for an unsupported job_api_version. `secrets`: the pull secrets
     known to exist (None: unchecked); a group naming another gets no new job, and a warning.
+    `registry`: facts per committed image (None: not asked; planner/registry_rules.py).
 
     The pass is a chain of named steps, each reading only what it names and returning a value
     the next ones read: desire -> read jobs -> judge live jobs -> record evidence -> collect
     finished jobs -> classify pairs -> cut jobs -> revisit time.
     """
     settings = settings or PlannerSettings()
+    pinning = None
+    if registry is not None:  # docs/registry.md: pin digests, then hold what must not be sent
+        jobs = list(jobs)
+        pinning = pin_fleet(fleet, registry, jobs)
+        fleet = pinning.fleet
     node_list = list(nodes)
     desired = _desire(fleet, node_list)
     wanted = {name: d.image_set for name, d in desired.nodes.items()}
@@ -100,6 +109,7 @@ def plan(
     missing = missing_secrets(fleet, secrets)
     blocked = blocked_groups(missing)
     work = {key: jobs for key, jobs in pairs.work.items() if key[0] not in blocked}
+    work, holds = hold_work(work, pinning, node_list) if pinning is not None else (work, ())
     gate = gate_work(fleet, desired, node_list, recorded.statuses, judged.in_flight, work,
                      records=rollouts or {}, now=now)  # docs/rollout.md; no policy: unchanged
     created = cut_jobs(
@@ -108,6 +118,7 @@ def plan(
     )
     deletions.sort()
     tally.jobs(created, deletions)
+    held = registry_report(pinning, holds, created, node_list) if pinning is not None else None
     return Plan(
         revision=revision,
         job_api_version=job_api_version,
@@ -118,11 +129,12 @@ def plan(
         groups=tally.groups(),
         summary=tally.summary(len(desired.nodes), len(pairs.deferred), len(created), len(deletions)),
         group_total=len(fleet.groups),
-        warnings=desired.warnings + tuple(str(m) for m in missing),
+        warnings=desired.warnings + tuple(str(m) for m in missing) + (held.warnings if held else ()),
         revisit_at=_revisit(live, deletions, [*pairs.retries, *filter(None, [gate.revisit_at])],
                             now=now, settings=settings),
         gated=gate.gated,
         rollouts=gate.rollouts,
+        registry=held,
     )
 
 

@@ -26,12 +26,13 @@ def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision:
 
     With `base` (the fleet of the revision a change starts from, e.g. the pull request's target
     branch), the plan carries a `changes` section: what the change adds and removes per group,
-    over the same nodes. `rollouts` are the FleetRollout facts by group (docs/rollout.md).
+    over the same nodes. `rollouts` are the FleetRollout facts by group (docs/rollout.md);
+    `facts.registry`, when set, feeds the registry rules (docs/registry.md).
     Raises EmptyDesiredState as `plan` does.
     """
     the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=now, revision=revision,
                     job_api_version=facts.job_api_version, settings=settings,
-                    secrets=facts.secrets, rollouts=rollouts)
+                    secrets=facts.secrets, rollouts=rollouts, registry=facts.registry)
     if base is None:
         return the_plan
     return replace(the_plan, changes=diff_fleets(base, fleet, facts.nodes, base_revision=base_revision))

@@ -27,6 +27,7 @@ from reconciler.report.plan_lists import (
     images_section,
     warnings_section,
 )
+from reconciler.report.plan_registry import registry_section
 from reconciler.report.plan_rollouts import rollouts_section
 
 #: Upper bound of the Markdown plan, in characters (below GitHub's 65,536-character comments,
@@ -101,6 +102,7 @@ def _render(plan: Mapping[str, Any], detail: Detail) -> str:
         # With --base, what the change does is the review's subject: it comes right after totals.
         changes_section(changes, detail.rows, detail.names_per_cell) if changes else "",
         rollouts_section(plan.get("rollouts") or [], plan.get("gated") or []),  # docs/rollout.md
+        registry_section(plan.get("registry")),  # docs/registry.md
         create_section(create, detail.rows, detail.images_per_job),
         images_section(create, detail.rows),
         delete_section(plan.get("delete") or [], detail.rows),

@@ -19,8 +19,8 @@ from reconciler.sim.clock import ManualClock
 from reconciler.sim.cluster import EmbeddedCluster
 from tests.realparts import Unavailable
 from tests.realparts.containerd import Containerd, run_containerd
-from tests.realparts.plain_registry import Registry, serve_registry
-from tests.realparts.single_image import OciImage, write_oci_layout
+from tests.realparts.ocilayout import BuiltImage, ImageSpec, host_architecture, write_layout
+from tests.realparts.registry import RunningRegistry, serve_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -43,7 +43,7 @@ def recorded(name: str) -> Recorded:
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
+def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
     """Debian's docker-registry on 127.0.0.1 (plain HTTP), skipped with the reason if it cannot run."""
     try:
         with serve_registry(tmp_path / "registry") as served:
@@ -53,7 +53,7 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
 
 
 @pytest.fixture
-def containerd(registry: Registry) -> Iterator[Containerd]:
+def containerd(registry: RunningRegistry) -> Iterator[Containerd]:
     """A private containerd that pulls from `registry` over plain HTTP."""
     try:
         with run_containerd([registry.host]) as runtime:
@@ -63,9 +63,10 @@ def containerd(registry: Registry) -> Iterator[Containerd]:
 
 
 @pytest.fixture
-def small_image(tmp_path: Path) -> OciImage:
-    """A one-layer image made here (no internet)."""
-    return write_oci_layout(tmp_path / "layout", "1", {"etc/edgefleet-test": b"made by the agent test\n"})
+def small_image(tmp_path: Path) -> BuiltImage:
+    """A one-layer image for this machine's architecture, made here (no internet)."""
+    return write_layout(tmp_path / "layout", "1",
+                        [ImageSpec(host_architecture(), payload=b"made by the agent test\n")])
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from reconciler.cli import app
 from reconciler.kube.session import Session
 from reconciler.sim.cluster import EmbeddedCluster
 from tests.realparts.containerd import Containerd
-from tests.realparts.plain_registry import Registry
-from tests.realparts.single_image import OciImage
+from tests.realparts.ocilayout import BuiltImage
+from tests.realparts.registry import RunningRegistry
 
 
 def agent(*args: str, env: dict[str, str] | None = None) -> Any:
@@ -22,7 +22,7 @@ def agent(*args: str, env: dict[str, str] | None = None) -> Any:
 
 
 def test_dry_run_prints_the_report_and_once_writes_it_then_finds_it_unchanged(
-        containerd: Containerd, registry: Registry, small_image: OciImage,
+        containerd: Containerd, registry: RunningRegistry, small_image: BuiltImage,
         cluster: tuple[EmbeddedCluster, Session], tmp_path: Path) -> None:
     embedded, session = cluster
     node = embedded.edge_names()[0]

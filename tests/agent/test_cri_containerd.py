@@ -14,16 +14,16 @@ import pytest
 from reconciler.agent.report import build_report
 from reconciler.agent.runtime import CriError, CriRuntime, choose_socket
 from tests.realparts.containerd import Containerd
-from tests.realparts.plain_registry import Registry
-from tests.realparts.single_image import OciImage
+from tests.realparts.ocilayout import BuiltImage
+from tests.realparts.registry import RunningRegistry
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 def test_agent_lists_a_pulled_image_with_digest_and_size_and_notices_its_removal(
-        containerd: Containerd, registry: Registry, small_image: OciImage) -> None:
+        containerd: Containerd, registry: RunningRegistry, small_image: BuiltImage) -> None:
     digest = registry.push(small_image, "test/agent-img:1")
-    assert digest == small_image.manifest_digest
+    assert digest == small_image.digest
     ref = f"{registry.host}/test/agent-img:1"
     with CriRuntime(containerd.socket) as runtime:
         empty = build_report(*_parts(runtime), NOW)
@@ -51,7 +51,7 @@ def test_agent_lists_a_pulled_image_with_digest_and_size_and_notices_its_removal
 
 
 def test_an_image_pulled_with_ctr_is_listed_by_tag_without_a_digest(
-        containerd: Containerd, registry: Registry, small_image: OciImage) -> None:
+        containerd: Containerd, registry: RunningRegistry, small_image: BuiltImage) -> None:
     registry.push(small_image, "test/by-ctr:2")
     ref = f"{registry.host}/test/by-ctr:2"
     containerd.ctr("images", "pull", "--plain-http", ref)

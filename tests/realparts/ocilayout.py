@@ -7,6 +7,9 @@ them with what the registry adapter reports.
 
     built = write_layout(tmp / "oci", "1", [ImageSpec("amd64"), ImageSpec("arm64", "v8")])
     push_layout(tmp / "oci", "1", "127.0.0.1:5000/test/img:1")   # skopeo copy --all
+    registry.push(built, "test/img:1")   # the same, through a running registry (registry.py)
+
+An image a local containerd can pull is one for this machine: `ImageSpec(host_architecture())`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import gzip
 import hashlib
 import io
 import json
+import platform as host_platform
 import subprocess
 import tarfile
 from dataclasses import dataclass, field
@@ -24,6 +28,13 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+_MACHINE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
+
+
+def host_architecture() -> str:
+    """This machine's architecture as OCI names it (amd64, arm64, ...)."""
+    machine = host_platform.machine()
+    return _MACHINE_ARCH.get(machine, machine)
 
 
 @dataclass(frozen=True)
@@ -38,20 +49,30 @@ class ImageSpec:
 
 @dataclass(frozen=True)
 class BuiltManifest:
-    """What was written for one platform: the manifest digest and the layer sizes."""
+    """What was written for one platform: the manifest digest and the layer sizes, and the
+    bytes a registry stores for it (manifest + config + layers)."""
 
     spec: ImageSpec
     digest: str
     layer_sizes: tuple[int, ...]
+    content_bytes: int
 
 
 @dataclass(frozen=True)
 class BuiltImage:
-    """The top-level digest (index or manifest) and each platform's manifest."""
+    """Where it was written (`layout`, `tag`), the top-level digest (index or manifest) and
+    each platform's manifest."""
 
+    layout: Path
+    tag: str
     digest: str
     media_type: str
     manifests: tuple[BuiltManifest, ...] = field(default_factory=tuple)
+
+    @property
+    def content_bytes(self) -> int:
+        """The bytes of every platform's manifest, config and layers."""
+        return sum(m.content_bytes for m in self.manifests)
 
 
 def _blob(layout: Path, data: bytes) -> tuple[str, int]:
@@ -98,7 +119,7 @@ def _manifest(layout: Path, spec: ImageSpec) -> tuple[dict[str, object], BuiltMa
     }
     digest, size = _blob(layout, _json(manifest))
     descriptor = {"mediaType": OCI_MANIFEST, "digest": digest, "size": size, "platform": platform}
-    return descriptor, BuiltManifest(spec, digest, (layer_size,))
+    return descriptor, BuiltManifest(spec, digest, (layer_size,), size + config_size + layer_size)
 
 
 def write_layout(layout: Path, tag: str, images: list[ImageSpec]) -> BuiltImage:
@@ -120,7 +141,7 @@ def write_layout(layout: Path, tag: str, images: list[ImageSpec]) -> BuiltImage:
     kept = [m for m in existing if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != tag]
     top["annotations"] = {"org.opencontainers.image.ref.name": tag}
     index_path.write_text(json.dumps({"schemaVersion": 2, "manifests": [*kept, top]}))
-    return BuiltImage(str(top["digest"]), media_type, tuple(b for _, b in built))
+    return BuiltImage(layout, tag, str(top["digest"]), media_type, tuple(b for _, b in built))
 
 
 def push_layout(

@@ -1,7 +1,8 @@
 """A real OCI registry for tests: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1.
+The one registry of the test suite (the registry adapter's, the planner's and the agent's tests).
 
     with serve_registry(tmp_path / "reg") as registry:              # plain HTTP, anonymous
-        push_layout(layout, "1", f"{registry.host}/test/img:1")
+        digest = registry.push(built, "test/img:1")                 # built: ocilayout.write_layout
     with serve_registry(dir, tls=make_tls(dir), htpasswd=...):     # Basic auth behind TLS
     with serve_token_endpoint(users, tls) as token, serve_registry(dir, token=token):  # Bearer
 
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.gitserve import free_port
+from tests.realparts import Unavailable
+from tests.realparts.ocilayout import BuiltImage, push_layout
 
 REGISTRY_BINARY = "docker-registry"
 
@@ -197,8 +201,8 @@ def serve_token_endpoint(directory: Path, users: dict[str, str]) -> Iterator[Tok
         server.server_close()
 
 
-class RegistryStartError(RuntimeError):
-    """docker-registry did not come up; the message says why (tests skip with it)."""
+class RegistryStartError(Unavailable):
+    """docker-registry is missing or did not come up; the message says why (tests skip with it)."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,17 @@ class RunningRegistry:
     host: str
     scheme: str
     log: Path
+
+    def push(self, image: BuiltImage, repository_tag: str) -> str:
+        """`skopeo copy` `image` to `repository_tag` ("test/img:1") of this plain-HTTP,
+        anonymous registry; returns the digest it serves for the tag (Docker-Content-Digest)."""
+        push_layout(image.layout, image.tag, f"{self.host}/{repository_tag}")
+        repository, _, tag = repository_tag.rpartition(":")
+        request = urllib.request.Request(
+            f"{self.scheme}://{self.host}/v2/{repository}/manifests/{tag}", method="HEAD",
+            headers={"Accept": f"{image.media_type}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(response.headers["Docker-Content-Digest"])
 
 
 def _config(
@@ -261,7 +276,9 @@ def serve_registry(
 ) -> Iterator[RunningRegistry]:
     """Run `docker-registry serve` with storage under `root` on a free 127.0.0.1 port.
 
-    Raises RegistryStartError when it does not come up (see `registry_or_skip`)."""
+    Raises RegistryStartError when it is missing or does not come up (see `registry_or_skip`)."""
+    if shutil.which(REGISTRY_BINARY) is None:
+        raise RegistryStartError(f"{REGISTRY_BINARY} is not installed (Debian package docker-registry)")
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = root / "config.yml"
