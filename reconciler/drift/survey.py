@@ -72,7 +72,9 @@ def survey_with_history(fleet: Fleet, facts: ClusterFacts, history: DriftHistory
                         planner: PlannerSettings = PlannerSettings()) -> Survey:
     """`survey` with the memory of `history`: ages survive restarts, the report is appended
     (with its new memory, in one transaction) and carries the trend up to and including it.
-    Raises HistoryError (sqlite3 failures) and EmptyDesiredState."""
+    `now` is taken to the whole second the history stores, so a pair reads the same age in
+    this report as in the next. Raises HistoryError (sqlite3 failures) and EmptyDesiredState."""
+    now = now.replace(microsecond=0)
     made = survey(fleet, facts, now=now, revision=revision, previous=history.missing_since(),
                   settings=settings, planner=planner)
     history.append(made.report, missing_since=made.facts.missing_since)
