@@ -169,6 +169,11 @@ class DriftHistory:
             result[(node, image)] = moment
         return result
 
+    def latest_at(self) -> datetime | None:
+        """generatedAt of the newest report held (None: none yet)."""
+        newest = self._db.execute("SELECT MAX(at) FROM reports").fetchone()[0]
+        return _time(newest) if newest is not None else None
+
     def count(self) -> int:
         """Rows held."""
         return int(self._db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])

@@ -62,7 +62,9 @@ def survey(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | 
     truncated = (node.name for node in facts.nodes if list_truncated(node, cap))
     found = drift_facts(the_plan, desired, facts, now=now, previous=previous,
                         attempt_limit=planner.attempt_limit, truncated=truncated)
-    report = build_report(found.pairs, nodes=facts.nodes, groups=found.groups, revision=revision,
+    # The fleet is the nodes some group selects (not the control plane, not unselected nodes).
+    fleet_nodes = [node for node in facts.nodes if node.name in desired.nodes]
+    report = build_report(found.pairs, nodes=fleet_nodes, groups=found.groups, revision=revision,
                           now=now, settings=settings)
     return Survey(report, found)
 
