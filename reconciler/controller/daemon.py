@@ -162,7 +162,7 @@ class Controller:
                              term=lambda: self._term)
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self.drift = DriftSchedule(self._scheduler, session, settings.drift, registry=self.registry,
-                                   may_report=self._may_write, now=now)
+                                   may_report=self._may_write, now=now, planner=settings.sync.planner)
         self.http.add_route(self.drift.serve)
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="reconcile-worker", daemon=True)

@@ -39,6 +39,7 @@ from reconciler.manifests.fleet import Fleet
 from reconciler.manifests.models import DriftReportSpec
 from reconciler.manifests.schedule import crontab_trigger
 from reconciler.observed import ClusterFacts
+from reconciler.planner import PlannerSettings
 
 log = logging.getLogger("edgefleet.drift")
 
@@ -51,10 +52,12 @@ LATEST_PATHS: Final = {"json": "/reports/latest.json", "html": "/reports/latest.
 @dataclass(frozen=True)
 class DriftDaemonSettings:
     """Where the daemon keeps drift reports: `history` (sqlite:///... URL; None keeps the
-    missingSince memory in memory only, without trend) and `report_dir` (None: HTTP only)."""
+    missingSince memory in memory only, without trend) and `report_dir` (None: HTTP only);
+    `min_age_seconds` overrides the FleetConfig's minAge (the demo's short hour)."""
 
     history: str | None = None
     report_dir: Path | None = None
+    min_age_seconds: int | None = None
 
 
 def missed_run(trigger: Any, last_report: datetime | None, now: datetime) -> bool:
@@ -101,8 +104,10 @@ class DriftSchedule:
 
     def __init__(self, scheduler: BaseScheduler, session: Session, settings: DriftDaemonSettings, *,
                  registry: CollectorRegistry, may_report: Callable[[], bool],
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], planner: PlannerSettings = PlannerSettings()) -> None:
+        """`planner`: the settings the daemon's cycles plan with, so reasons match their plans."""
         self._scheduler, self._session, self.settings = scheduler, session, settings
+        self._planner = planner
         self._may_report, self._now = may_report, now
         self.metrics = DriftMetrics(registry)
         self._lock = threading.Lock()
@@ -180,14 +185,16 @@ class DriftSchedule:
     def _survey(self, fleet: Fleet, revision: str | None, facts: ClusterFacts,
                 spec: DriftReportSpec | None) -> Survey:
         now = self._now()
-        settings = drift_settings(fleet)
+        settings = drift_settings(fleet, min_age_seconds=self.settings.min_age_seconds)
         if self.settings.history is None:
-            made = survey(fleet, facts, now=now, revision=revision, previous=self._memory, settings=settings)
+            made = survey(fleet, facts, now=now, revision=revision, previous=self._memory, settings=settings,
+                          planner=self._planner)
             self._memory = dict(made.facts.missing_since)
             return made
         retention = timedelta(days=spec.retention_days if spec is not None else 90)
         with DriftHistory(self.settings.history, retention=retention) as history:
-            return survey_with_history(fleet, facts, history, now=now, revision=revision, settings=settings)
+            return survey_with_history(fleet, facts, history, now=now, revision=revision, settings=settings,
+                                       planner=self._planner)
 
     def _deliver(self, report: DriftReport, spec: DriftReportSpec | None) -> None:
         rendered = render_all(report, ["json", "html", "markdown"])
