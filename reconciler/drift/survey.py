@@ -56,8 +56,8 @@ def survey(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | 
     at `now`). Raises EmptyDesiredState as the plan does.
     """
     settings = settings if settings is not None else drift_settings(fleet)
-    the_plan = plan_revision(fleet, facts, now=now, revision=revision, settings=planner)
-    desired = desired_state(fleet, facts.nodes)
+    desired = desired_state(fleet, facts.nodes)  # resolved once, for the plan and the reasons
+    the_plan = plan_revision(fleet, facts, now=now, revision=revision, settings=planner, resolved=desired)
     cap = planner.image_cap if planner.image_cap is not None else infer_image_cap(facts.nodes)
     truncated = (node.name for node in facts.nodes if list_truncated(node, cap))
     found = drift_facts(the_plan, desired, facts, now=now, previous=previous,

@@ -67,6 +67,7 @@ def plan(
     settings: PlannerSettings | None = None,
     secrets: frozenset[str] | None = None,
     rollouts: Mapping[str, RolloutFacts] | None = None,
+    resolved: DesiredState | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -81,7 +82,8 @@ def plan(
     """
     settings = settings or PlannerSettings()
     node_list = list(nodes)
-    desired = _desire(fleet, node_list)
+    # `resolved`: desired_state(fleet, nodes) when the caller has it already (drift reports).
+    desired = _desire(fleet, node_list, resolved)
     wanted = {name: d.image_set for name, d in desired.nodes.items()}
     readings, live = _read_jobs(jobs)
     judged = _judge(live, wanted, now=now, settings=settings)
@@ -126,10 +128,10 @@ def plan(
     )
 
 
-def _desire(fleet: Fleet, nodes: list[NodeFacts]) -> DesiredState:
+def _desire(fleet: Fleet, nodes: list[NodeFacts], resolved: DesiredState | None = None) -> DesiredState:
     """Step 1. Reads the fleet and the nodes; returns what each node must hold. Raises
     EmptyDesiredState when nothing is desired and the fleet does not allow it."""
-    desired = desired_state(fleet, nodes)
+    desired = resolved if resolved is not None else desired_state(fleet, nodes)
     if desired.pairs == 0 and not fleet.allow_empty:
         what = "desires no image" if not fleet.distinct_images else "selects no edge node"
         raise EmptyDesiredState(
