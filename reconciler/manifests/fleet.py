@@ -111,7 +111,8 @@ class Fleet:
     image_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, normalized images), sorted
     insecure_registries: tuple[str, ...] = ()  # host[:port] spoken to over plain HTTP, sorted
     pin_digests: bool = False  # FleetConfig spec.pinDigests (each group has its effective value)
-    drift_report: DriftReportSpec | None = None  # FleetConfig spec.driftReport (docs/drift.md)
+    # FleetConfig spec.driftReport (docs/drift.md); out of the hash: the spec holds lists.
+    drift_report: DriftReportSpec | None = field(default=None, hash=False)
 
     def group(self, name: str) -> NodeGroupSpec:
         """The group called `name` (KeyError if there is none)."""
