@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 	$(PY) -m bench.rollout
 	$(PY) -m bench.registry
+	$(PY) -m bench.drift
 
 # The CRI runtime.v1 client stubs of `edgefleet agent`, shipped generated (reconciler/agent/cri/).
 CRI := reconciler/agent/cri

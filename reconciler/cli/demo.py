@@ -30,10 +30,12 @@ from rich.logging import RichHandler
 
 from reconciler.cli.app import app
 from reconciler.cli.demo_change import find_bump, send_push_webhook
+from reconciler.cli.demo_drift import drift_checkpoint, report_directory, report_drift
 from reconciler.cli.demo_git import GitError, ServedFleetRepository
 from reconciler.cli.demo_view import DemoStatus, LiveDisplay, summary
 from reconciler.cli.messages import fail
 from reconciler.controller.daemon import Controller, ControllerSettings
+from reconciler.controller.drift_schedule import DriftDaemonSettings
 from reconciler.controller.queue import QueueTiming
 from reconciler.controller.view import ControllerSnapshot
 from reconciler.cycle import SyncSettings
@@ -144,7 +146,8 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
         controller = Controller(ControllerSettings(
             repo=repo.url, interval=10.0, resync=5.0, listen="127.0.0.1:0", webhook_secret=secret,
             cache_dir=tmp / "cache", queue=QueueTiming(debounce=0.3, max_delay=2.0),
-            sync=SyncSettings(planner=_planner()), clock_speed=settings.speed), session,
+            sync=SyncSettings(planner=_planner()), clock_speed=settings.speed,
+            drift=DriftDaemonSettings(min_age_seconds=0)), session,
             now=cluster.clock.now)
         cleanup.callback(controller.stop)
         controller.start()
@@ -160,6 +163,7 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
             converged = _wait(controller, display, status, cluster,
                               lambda s: s.last is not None and s.last.converged, first_deadline)
             phases.append(("first convergence", time.monotonic() - started, converged))
+            drift_checkpoint(controller)
             if console.is_terminal:  # a moment for a person to look at the converged fleet
                 status.phase = "1. done: committing an image bump in a moment"
                 display.update(controller.state.snapshot(), force=True)
@@ -188,6 +192,7 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
             phases.append((f"convergence after the push of {revision[:12]}", time.monotonic() - changed,
                            converged))
         summary(console, controller.state.snapshot(), phases=phases, status_url=status.status_url)
+        report_drift(controller, console, report_directory())
         status.phase = "cleaning up"
     ok = phases[-1][2]
     console.print(f"demo {'converged' if ok else 'did not converge'} in {time.monotonic() - started:.0f} s; "

@@ -22,11 +22,13 @@ from reconciler.cli.registry_options import (
     open_registry,
 )
 from reconciler.controller.daemon import Controller, ControllerSettings
+from reconciler.controller.drift_schedule import DriftDaemonSettings
 from reconciler.controller.http import parse_listen
 from reconciler.controller.leader import LeaderTiming
 from reconciler.controller.logs import LogFormat, configure_logging
 from reconciler.controller.webhook import read_secret
 from reconciler.cycle import SyncSettings
+from reconciler.drift.history import HistoryError, history_path
 from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.errors import KubeError
 from reconciler.kube.session import Session
@@ -61,7 +63,8 @@ def parse_duration(text: str, option: str) -> float:
     "(debounced) and every --resync. A revision that fails to load keeps the last good one in "
     "force (logs, /metrics, /status say so). Only the holder of the Lease "
     "--lease-namespace/--lease-name writes, so several replicas are safe. Serves /healthz, /readyz, "
-    "/metrics and /status on --listen.\n\n"
+    "/metrics and /status on --listen, and drift reports on a FleetConfig's spec.driftReport "
+    "schedule at /reports (docs/drift.md).\n\n"
     "SIGTERM or Ctrl-C: finish the write in progress, release the Lease, exit 0. Exit 1: cannot "
     "start (kubeconfig, secret file, bad or busy --listen address). Exit 2: usage error (unknown "
     "option, a duration such as --interval that does not parse)."
@@ -87,6 +90,11 @@ def run_command(
         "--install-crds", help="First install or update edgefleet's CRDs (deploy/crds/).")] = False,
     cache_dir: Annotated[Path | None, typer.Option(
         "--cache-dir", help="Where the repository is cloned (default: the user cache).")] = None,
+    drift_history: Annotated[str | None, typer.Option(
+        "--drift-history", help="Drift report history, e.g. sqlite:///var/lib/edgefleet/drift.db "
+                                "(reports run on the FleetConfig's spec.driftReport.schedule).")] = None,
+    report_dir: Annotated[Path | None, typer.Option(
+        "--report-dir", help="Also write each drift report here (newest as latest.*).")] = None,
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -105,14 +113,17 @@ def run_command(
                               parse_duration(renew_deadline, "--renew-deadline"),
                               parse_duration(retry_period, "--retry-period"))
         parse_listen(listen)  # a bad address is the user's, reported before anything starts
+        if drift_history is not None:
+            history_path(drift_history)  # so is a malformed history URL
         secret = read_secret(webhook_secret_file) if webhook_secret_file is not None else None
         settings = ControllerSettings(
             repo=repo, branch=branch, path=path, interval=parse_duration(interval, "--interval"),
             resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
             lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir,
-            sync=SyncSettings(registry=lookup))  # one client for every cycle: its cache is shared
+            sync=SyncSettings(registry=lookup),  # one client for every cycle: its cache is shared
+            drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir))
         session = Session.from_kubeconfig(kubeconfig, context)
-    except (ValueError, KubeError) as error:
+    except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))
     try:
         if install:

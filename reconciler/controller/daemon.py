@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from reconciler.controller.api_metrics import instrument
 from reconciler.controller.digest import digest
+from reconciler.controller.drift_schedule import DriftDaemonSettings, DriftSchedule
 from reconciler.controller.gitpoll import BranchFollower, RevisionStatus
 from reconciler.controller.http import ControllerHttp, WebhookSettings
 from reconciler.controller.leader import LeaderTiming, LeaseElector, default_identity
@@ -70,6 +71,7 @@ class ControllerSettings:
     # Plan-clock seconds per real second: 1, except against the embedded cluster's fast clock
     # (the demo), where a plan's "look again at" time must become a shorter real timer.
     clock_speed: float = 1.0
+    drift: DriftDaemonSettings = field(default_factory=DriftDaemonSettings)  # docs/drift.md
 
 
 class NotLeading(Fenced):
@@ -159,6 +161,9 @@ class Controller:
         self._fence = _Fence(LiveCluster(session), self._may_write, settings.leader,
                              term=lambda: self._term)
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        self.drift = DriftSchedule(self._scheduler, session, settings.drift, registry=self.registry,
+                                   may_report=self._may_write, now=now, planner=settings.sync.planner)
+        self.http.add_route(self.drift.serve)
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="reconcile-worker", daemon=True)
         self._pushes: list[threading.Thread] = []  # webhook-triggered fetches (joined on stop)
@@ -289,6 +294,8 @@ class Controller:
         for line in result.warnings:
             if line.startswith("registry"):  # holds and unanswered registries (docs/registry.md)
                 log.warning("%s", line)
+        if result.in_force is not None:  # what the scheduled drift report is made from
+            self.drift.observe_cycle(result.in_force.fleet, result.in_force.revision, self._fence.facts)
         level = logging.INFO if result.ok else logging.WARNING
         log.log(level, "reconcile %s in %.2fs: %s", result.outcome, view.duration, result.message,
                 extra={"outcome": str(result.outcome), "revision": view.revision_in_force})

@@ -21,6 +21,8 @@ from reconciler.controller.view import ControllerState
 
 log = logging.getLogger("edgefleet.http")
 
+#: A GET handler of other parts: path -> (status, content type, body), or None if not its path.
+Route = Callable[[str], tuple[int, str, bytes] | None]
 #: Oversized webhook bodies up to this size are read and thrown away before the 413 answer.
 DISCARD_LIMIT_BYTES = 16 << 20
 
@@ -63,6 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, CONTENT_TYPE_LATEST, generate_latest(self.server.metrics.registry))
         elif path in ("/status", "/"):
             self._send(200, "text/html; charset=utf-8", status_page.render(state).encode())
+        elif (found := next((a for a in (r(path) for r in self.server.routes) if a is not None), None)):
+            self._send(*found)  # a path served by a part of the daemon (e.g. /reports)
         else:
             self._send(404, "text/plain; charset=utf-8", b"not found\n")
 
@@ -144,6 +148,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], state: ControllerState, metrics: ControllerMetrics,
                  hook: WebhookSettings) -> None:
         self.state, self.metrics, self.webhook = state, metrics, hook
+        self.routes: list[Route] = []
         super().__init__(address, _Handler)
 
 
@@ -164,6 +169,10 @@ class ControllerHttp:
         port = address[1]
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
+
+    def add_route(self, route: Route) -> None:
+        """Serve the GET paths `route` answers (it returns None for the others)."""
+        self._server.routes.append(route)
 
     def start(self) -> None:
         self._thread.start()

@@ -3,8 +3,8 @@
 Built for a fleet of 100,000 nodes with tens of images each: a million drifting pairs are
 turned into columns by C-level maps, counted with `Counter` over (key, reason) pairs, and only
 the oldest-per-key scan is a Python loop. Distinct-node counts come from sets of (key, node);
-the listed rows from a heap over bare datetimes. bench/drift.py measures it against decoding
-the same rows with orjson.
+the listed rows from a heap over bare datetimes. bench/drift.py measures the whole report
+(plan, reasons, aggregation) against the plan alone.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ out, new pairs start at `now`), which the caller stores (reconciler.drift.histor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,14 +54,20 @@ def drift_facts(
     image list may be cut at its cap. Pure; the result is sorted by (node, image).
     """
     previous = previous or {}
+    remembered = previous.get
     statuses: dict[str, InventoryStatus] = {inv.name: inv.status for inv in facts.inventories}
     statuses.update((u.node, u.status) for u in plan.inventory_updates)
-    planned = {(node, image) for job in plan.create for node in job.node_names for image in job.images}
+    planned: dict[str, set[str]] = {}
+    for job in plan.create:
+        for node_name in job.node_names:
+            planned.setdefault(node_name, set()).update(job.images)
     deferred = {d.node: d.reason for d in plan.deferred}
     cut = frozenset(truncated)
     by_name = {n.name: n for n in facts.nodes}
     pairs: list[DriftPair] = []
+    append = pairs.append
     since_map: dict[PairKey, datetime] = {}
+    nothing: frozenset[str] = frozenset()
     for name in sorted(desired.nodes):
         desire = desired.nodes[name]
         status = statuses.get(name)
@@ -69,17 +75,29 @@ def drift_facts(
         present = set(node.images) if node is not None else set()
         if status is not None:
             present.update(i.image for i in status.images)
-        present.update(image for image, alias in desire.aliases if alias in present)
+        missing = desire.image_set - present
+        if desire.aliases:
+            missing -= {image for image, alias in desire.aliases if alias in present}
+        if not missing:
+            continue
         failures = {f.image: f for f in status.failures} if status is not None else {}
-        for image in sorted(desire.image_set - present):
+        node_planned = planned.get(name, nothing)
+        deferral = deferred.get(name)
+        # The reason of a pair without suspension, failure record or new job: the node's own.
+        usual, _ = _reason((name, ""), False, None, nothing, deferral, name in cut,
+                           now=now, attempt_limit=attempt_limit)
+        for image in sorted(missing):
             item = desire.images[image]
-            reason, detail = _reason(
-                (name, image), item.suspended, failures.get(image), planned, deferred.get(name),
-                name in cut, now=now, attempt_limit=attempt_limit,
-            )
-            since = previous.get((name, image), now)
-            since_map[(name, image)] = since
-            pairs.append(DriftPair(name, item.group, image, reason, since, detail))
+            key = (name, image)
+            failure = failures.get(image) if failures else None
+            if item.suspended or failure is not None:
+                reason, detail = _reason(key, item.suspended, failure, node_planned, deferral,
+                                         name in cut, now=now, attempt_limit=attempt_limit)
+            else:
+                reason, detail = (Reason.NOT_YET_PLANNED if image in node_planned else usual), None
+            since = remembered(key, now)
+            since_map[key] = since
+            append(DriftPair(name, item.group, image, reason, since, detail))
     groups = tuple(
         GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
         for g in plan.groups
@@ -88,7 +106,7 @@ def drift_facts(
 
 
 def _reason(
-    key: PairKey, suspended: bool, failure: InventoryFailure | None, planned: set[PairKey],
+    key: PairKey, suspended: bool, failure: InventoryFailure | None, planned: Set[str],
     deferral: str | None, truncated: bool, *, now: datetime, attempt_limit: int,
 ) -> tuple[Reason, PairDetail | None]:
     """The one reason of a missing pair; the order is the planner's (suspension first)."""
@@ -100,11 +118,11 @@ def _reason(
         if failure.attempts >= attempt_limit:
             return Reason.FAILED, detail
         retry_at = parse_time(failure.retry_after)
-        if now < retry_at and key not in planned:
+        if now < retry_at and key[1] not in planned:
             return Reason.BACKING_OFF, PairDetail(
                 attempt=failure.attempts, attempt_limit=attempt_limit, next_retry_at=retry_at,
                 last_error=failure.last_error or None)
-    if key in planned:
+    if key[1] in planned:
         return Reason.NOT_YET_PLANNED, None
     if deferral is not None:
         return (Reason.DEFERRED_DISK if "disk" in deferral else Reason.DEFERRED_OFFLINE), None

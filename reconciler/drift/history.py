@@ -4,13 +4,19 @@ URL `sqlite:///var/lib/edgefleet/drift.db`: the path after `sqlite://` is the fi
 path. The database runs in WAL mode, so a reader (the daemon's HTTP handler, a second process)
 sees whole rows while a report is appended. Every time is passed in; nothing reads the clock.
 Rows older than the retention are pruned in the same transaction as each append.
+
+The `missing` table is the missingSince memory of reconciler.drift.facts: one row per desired
+(node, image) pair that was not present at the last report, with when it was first seen
+missing. `append(report, missing_since=...)` replaces it in the report's own transaction, so
+a restart (or a job garbage-collected in between) keeps the age of old drift, and a pair
+present again is forgotten.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +47,12 @@ CREATE TABLE IF NOT EXISTS reports (
     reasons TEXT NOT NULL             -- JSON {reason: drifting pairs}
 );
 CREATE INDEX IF NOT EXISTS reports_at ON reports (at);
+CREATE TABLE IF NOT EXISTS missing (
+    node TEXT NOT NULL,
+    image TEXT NOT NULL,
+    since INTEGER NOT NULL,           -- missingSince, Unix seconds (UTC)
+    PRIMARY KEY (node, image)
+) WITHOUT ROWID;
 """
 
 
@@ -115,9 +127,11 @@ class DriftHistory:
             raise
         self._db.execute("COMMIT")
 
-    def append(self, report: DriftReport) -> int:
+    def append(self, report: DriftReport, *,
+               missing_since: Mapping[tuple[str, str], datetime] | None = None) -> int:
         """Add the summary row of `report` and prune rows older than the retention before its
-        generatedAt. Returns the number of rows pruned."""
+        generatedAt; with `missing_since` (DriftFacts.missing_since), replace the stored
+        missingSince memory by it in the same transaction. Returns the number of rows pruned."""
         s = report.summary
         groups = {
             a.key: {"desired": a.pairs_desired or 0, "present": a.pairs_present or 0,
@@ -136,7 +150,29 @@ class DriftHistory:
             )
             cutoff = at - int(self.retention.total_seconds())
             pruned = self._db.execute("DELETE FROM reports WHERE at < ?", (cutoff,)).rowcount
+            if missing_since is not None:
+                self._db.execute("DELETE FROM missing")
+                self._db.executemany(
+                    "INSERT INTO missing (node, image, since) VALUES (?, ?, ?)",
+                    ((node, image, _epoch(since)) for (node, image), since in missing_since.items()))
         return int(pruned)
+
+    def missing_since(self) -> dict[tuple[str, str], datetime]:
+        """The stored missingSince memory: (node, image) -> first seen missing (the `previous`
+        of reconciler.drift.facts.drift_facts). Empty before the first report."""
+        since_of: dict[int, datetime] = {}  # a fleet shares a few hundred distinct times
+        result: dict[tuple[str, str], datetime] = {}
+        for node, image, since in self._db.execute("SELECT node, image, since FROM missing"):
+            moment = since_of.get(since)
+            if moment is None:
+                moment = since_of[since] = _time(since)
+            result[(node, image)] = moment
+        return result
+
+    def latest_at(self) -> datetime | None:
+        """generatedAt of the newest report held (None: none yet)."""
+        newest = self._db.execute("SELECT MAX(at) FROM reports").fetchone()[0]
+        return _time(newest) if newest is not None else None
 
     def count(self) -> int:
         """Rows held."""

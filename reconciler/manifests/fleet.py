@@ -8,9 +8,12 @@ planner, reports). Nothing here does I/O; everything is hashable and totally ord
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from reconciler.manifests.rollout_policy import RolloutPolicy
+
+if TYPE_CHECKING:  # models imports this module
+    from reconciler.manifests.models import DriftReportSpec
 
 #: Built-in job policy, used where neither FleetConfig.defaults nor a group sets a key.
 #: failureTolerate is "1": edgefleet retries per (node, image) pair itself, so a job should run
@@ -108,6 +111,8 @@ class Fleet:
     image_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, normalized images), sorted
     insecure_registries: tuple[str, ...] = ()  # host[:port] spoken to over plain HTTP, sorted
     pin_digests: bool = False  # FleetConfig spec.pinDigests (each group has its effective value)
+    # FleetConfig spec.driftReport (docs/drift.md); out of the hash: the spec holds lists.
+    drift_report: DriftReportSpec | None = field(default=None, hash=False)
 
     def group(self, name: str) -> NodeGroupSpec:
         """The group called `name` (KeyError if there is none)."""

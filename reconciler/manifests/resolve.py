@@ -212,5 +212,6 @@ def resolve(
         image_sets=set_images,
         insecure_registries=tuple(sorted(set(config_spec.registries.insecure))),
         pin_digests=config_spec.pin_digests,
+        drift_report=config_spec.drift_report,
     )
     return out

@@ -70,6 +70,7 @@ def plan(
     secrets: frozenset[str] | None = None,
     rollouts: Mapping[str, RolloutFacts] | None = None,
     registry: Mapping[str, ImageFacts] | None = None,
+    resolved: DesiredState | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -90,7 +91,8 @@ def plan(
         pinning = pin_fleet(fleet, registry, jobs)
         fleet = pinning.fleet
     node_list = list(nodes)
-    desired = _desire(fleet, node_list)
+    # `resolved`: desired_state(fleet, nodes) when the caller has it already (drift reports).
+    desired = _desire(fleet, node_list, resolved if pinning is None else None)  # pins change it
     wanted = {name: d.image_set for name, d in desired.nodes.items()}
     readings, live = _read_jobs(jobs)
     judged = _judge(live, wanted, now=now, settings=settings)
@@ -138,10 +140,10 @@ def plan(
     )
 
 
-def _desire(fleet: Fleet, nodes: list[NodeFacts]) -> DesiredState:
+def _desire(fleet: Fleet, nodes: list[NodeFacts], resolved: DesiredState | None = None) -> DesiredState:
     """Step 1. Reads the fleet and the nodes; returns what each node must hold. Raises
     EmptyDesiredState when nothing is desired and the fleet does not allow it."""
-    desired = desired_state(fleet, nodes)
+    desired = resolved if resolved is not None else desired_state(fleet, nodes)
     if desired.pairs == 0 and not fleet.allow_empty:
         what = "desires no image" if not fleet.distinct_images else "selects no edge node"
         raise EmptyDesiredState(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from reconciler.desired import DesiredState
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts
 from reconciler.observed.rollouts import RolloutFacts
@@ -21,18 +22,21 @@ from reconciler.planner.settings import PlannerSettings
 def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | None,
                   settings: PlannerSettings, base: Fleet | None = None,
                   base_revision: str | None = None,
-                  rollouts: Mapping[str, RolloutFacts] | None = None) -> Plan:
+                  rollouts: Mapping[str, RolloutFacts] | None = None,
+                  resolved: DesiredState | None = None) -> Plan:
     """Plan `fleet` (the revision `revision`) against `facts` at `now`. Pure.
 
     With `base` (the fleet of the revision a change starts from, e.g. the pull request's target
     branch), the plan carries a `changes` section: what the change adds and removes per group,
     over the same nodes. `rollouts` are the FleetRollout facts by group (docs/rollout.md);
     `facts.registry`, when set, feeds the registry rules (docs/registry.md).
+    `resolved` is desired_state(fleet, facts.nodes) when the caller computed it already.
     Raises EmptyDesiredState as `plan` does.
     """
     the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=now, revision=revision,
                     job_api_version=facts.job_api_version, settings=settings,
-                    secrets=facts.secrets, rollouts=rollouts, registry=facts.registry)
+                    secrets=facts.secrets, rollouts=rollouts, registry=facts.registry,
+                    resolved=resolved)
     if base is None:
         return the_plan
     return replace(the_plan, changes=diff_fleets(base, fleet, facts.nodes, base_revision=base_revision))

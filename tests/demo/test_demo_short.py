@@ -52,6 +52,10 @@ def test_the_short_demo_converges_twice_and_cleans_up(tmp_path: Path) -> None:
     steps = sorted({int(n) for n in re.findall(r"^\[\s*[\d.]+s\] (\d+)\. ", output, re.M)})
     assert len(steps) >= 3 and steps == list(range(1, len(steps) + 1)), output
     assert leftovers(tmp_path) == ([], [])
+    # It ends with a drift report that names why pairs are missing, kept where it says.
+    page = tmp_path / "edgefleet-drift-report" / "latest.html"
+    assert f"drift report written to {page}" in output and "deferred-offline" in output
+    assert "<svg" in page.read_text()
 
 
 @pytest.mark.parametrize(("signum", "code", "said"), [
