@@ -201,3 +201,27 @@ def test_a_real_apply_installs_everything_and_a_second_one_changes_nothing(
     again = kubectl(kubeconfig, "apply", "--server-side", "--field-manager=edgefleet-install", "-k", overlay)
     assert again.returncode == 0, again.stderr
     assert server.store.resource_version == version, "re-applying the same install wrote something"
+
+
+def test_the_documented_uninstall_keeps_the_crds_and_what_they_hold(
+        install_cluster: tuple[ApiServer, Path]) -> None:
+    server, kubeconfig = install_cluster
+    overlay = str(KUSTOMIZE / "overlays" / "kubeedge-1.21")
+    applied = kubectl(kubeconfig, "apply", "--server-side", "-k", overlay)
+    assert applied.returncode == 0, applied.stderr
+    server.store.create("edgefleet.io", "edgenodeinventories",
+                        {"apiVersion": "edgefleet.io/v1alpha1", "kind": "EdgeNodeInventory",
+                         "metadata": {"name": "edge-1"}})
+    # docs/install.md "Uninstall", the cluster-scoped half (the emulator does not cascade a
+    # Namespace deletion to what it holds, so that half is not shown here)
+    removed = kubectl(kubeconfig, "delete", "clusterrole,clusterrolebinding,validatingadmissionpolicy,"
+                      "validatingadmissionpolicybinding", "-l", "app.kubernetes.io/part-of=edgefleet")
+    assert removed.returncode == 0, removed.stderr
+    assert len(removed.stdout.splitlines()) == 8  # 3 roles, 3 bindings, the policy and its binding
+    left = kubectl(kubeconfig, "get", "clusterroles,clusterrolebindings,validatingadmissionpolicies,"
+                   "crds,edgenodeinventories", "-l", "app.kubernetes.io/part-of=edgefleet", "-o", "name")
+    assert left.returncode == 0, left.stderr
+    assert sorted(left.stdout.split()) == [
+        "customresourcedefinition.apiextensions.k8s.io/edgenodeinventories.edgefleet.io",
+        "customresourcedefinition.apiextensions.k8s.io/fleetrollouts.edgefleet.io"]
+    assert server.store.get("edgefleet.io", "edgenodeinventories", "edge-1")["metadata"]["name"] == "edge-1"
