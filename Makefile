@@ -4,7 +4,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench venv clean cri-stubs
+.PHONY: demo test lint bench venv clean cri-stubs image
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,6 +37,14 @@ cri-stubs: $(STAMP)
 	$(PY) -m grpc_tools.protoc -I. --python_out=. --grpc_python_out=. $(CRI)/api.proto
 	for f in $(CRI)/api_pb2.py $(CRI)/api_pb2_grpc.py; do \
 	  cat $(CRI)/header.txt $$f > $$f.tmp && mv $$f.tmp $$f; done
+
+# The container image (deploy/Dockerfile) with the first builder found: docker, podman or buildah.
+IMAGE ?= edgefleet:0.1.0
+BUILDER ?= $(firstword $(foreach b,docker podman buildah,$(if $(shell command -v $(b) 2>/dev/null),$(b))))
+image:
+	@test -n "$(BUILDER)" || { echo "make image: no docker, podman or buildah here (see docs/install.md)"; exit 1; }
+	$(BUILDER) $(if $(filter buildah,$(BUILDER)),bud,build) -f deploy/Dockerfile -t $(IMAGE) \
+	  --build-arg REVISION=$$(git rev-parse HEAD) .
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -128,7 +128,15 @@ def install_crd_support(store: Store, now: Callable[[], datetime]) -> None:
         if old is not None and (old["spec"].get("group"), (old["spec"].get("names") or {}).get(
                 "plural")) != (rt.group, rt.plural):
             raise ApiError(422, "Invalid", "spec.group and spec.names.plural are immutable")
-        new["status"] = _crd_status(new, rt, now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        status = _crd_status(new, rt, now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        # a condition that did not change keeps its lastTransitionTime, so that re-applying an
+        # unchanged CRD (`kubectl apply` of an install, again) writes nothing
+        before = {c.get("type"): c for c in ((old or {}).get("status") or {}).get("conditions") or ()}
+        for condition in status["conditions"]:
+            previous = before.get(condition["type"])
+            if previous is not None and previous.get("status") == condition["status"]:
+                condition["lastTransitionTime"] = previous.get("lastTransitionTime")
+        new["status"] = status
 
     def after(event: str, crd: Obj) -> None:
         rt = resource_type_from_crd(crd)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from reconciler.sim.apiserver import discovery, openapi, tables
+from reconciler.sim.apiserver.audit import Request, RequestLog
 from reconciler.sim.apiserver.errors import ApiError, Obj, conflict
 from reconciler.sim.apiserver.faults import Faults
 from reconciler.sim.apiserver.resource_types import PatchType
@@ -41,10 +42,12 @@ class SimHttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], store: Store, faults: Faults) -> None:
+    def __init__(self, address: tuple[str, int], store: Store, faults: Faults,
+                 requests: RequestLog | None = None) -> None:
         super().__init__(address, ApiRequestHandler)
         self.store = store
         self.faults = faults
+        self.requests = requests if requests is not None else RequestLog()
         self.stopping = threading.Event()
 
 
@@ -211,10 +214,18 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             verb = "delete" if route.name else "deletecollection"
         if not verb or (verb == "create" and route.name) or (verb in ("update", "patch") and not route.name):
             raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on this path")
+        self._record(verb, route)
         self._apply_faults(verb)
         if verb in ("update", "patch") and self.server.faults.take_conflict():
             raise conflict(route.plural, route.group, route.name or "")
         getattr(self, f"_verb_{verb}")(route, query, raw)
+
+    def _record(self, verb: str, route: Route) -> None:
+        groups = tuple(g.strip() for value in self.headers.get_all("Impersonate-Group") or ()
+                       for g in value.split(",") if g.strip())
+        self.server.requests.record(Request(
+            self.headers.get("Impersonate-User") or "admin", groups, verb, route.group, route.plural,
+            route.subresource or "", route.namespace or "", route.name or ""))
 
     def _now(self) -> datetime:
         return self.server.store.now()

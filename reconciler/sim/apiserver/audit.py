@@ -1,0 +1,51 @@
+"""The embedded API server's request log: who asked for what, as RBAC sees a request.
+
+Every resource request is recorded as (user, groups, verb, API group, resource, subresource,
+namespace, name) before it is served, so a test can hold a component's calls against the RBAC
+rules it is installed with. The user is the one a request impersonates (`Impersonate-User`,
+`Impersonate-Group`: what cloudcore does for an edge node's MetaServer), else "admin" (the
+kubeconfig's token stands for a cluster admin). Credentials themselves are never recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One resource request in RBAC's terms (`group` is "" for the core API)."""
+
+    user: str
+    groups: tuple[str, ...]
+    verb: str
+    group: str
+    resource: str
+    subresource: str
+    namespace: str
+    name: str
+
+
+class RequestLog:
+    """A thread-safe, bounded list of Requests (the oldest are dropped beyond `limit`)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._requests: list[Request] = []
+        self._limit = limit
+
+    def record(self, request: Request) -> None:
+        with self._lock:
+            self._requests.append(request)
+            if len(self._requests) > self._limit:
+                del self._requests[: len(self._requests) - self._limit]
+
+    def requests(self) -> list[Request]:
+        """A copy of what was recorded, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()
