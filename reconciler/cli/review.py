@@ -99,9 +99,12 @@ def review_command(
     comment = render_review(review)
     failed = bool(review.errors) or review.head_plan is None
     code = EXIT_ERROR if failed else EXIT_CHANGES if review_has_changes(review) else EXIT_NO_CHANGES
+    for problem in review.errors:  # also in the comment; here for the CI log
+        typer.echo(f"error: {' '.join(problem.split())}", err=True)
     if target is None:
         typer.echo(comment)
-        raise typer.Exit(code)
+        forked = not dry_run and (github is not None or gitlab is not None)
+        raise typer.Exit(EXIT_NO_CHANGES if forked and not failed else code)
     state = "failure" if failed or (fail_on_warnings and REVIEW_WARNING in comment) else "success"
     try:
         result = post_sticky_comment(target, comment, REVIEW_MARKER, status=(
@@ -188,4 +191,5 @@ def _status_line(review: ReviewInput, failed: bool) -> str:
     if failed:
         return "the head revision cannot be planned"
     summary = (review.head_plan or {}).get("summary") or {}
-    return f"{summary.get('jobsCreate', 0)} jobs to create, {summary.get('jobsDelete', 0)} to delete"
+    create = int(summary.get("jobsCreate") or 0)
+    return f"{create} job{'' if create == 1 else 's'} to create, {summary.get('jobsDelete', 0)} to delete"
