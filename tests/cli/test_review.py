@@ -24,7 +24,7 @@ from reconciler.kube.session import Session
 from reconciler.report.review_markdown import REVIEW_MARKER
 from reconciler.sim.clock import ManualClock
 from reconciler.sim.cluster import EmbeddedCluster
-from tests.e2e.conftest import AGENT_V1, AGENT_V2, MOSQUITTO, fleet_files, quiet_fleet
+from tests.e2e.conftest import AGENT_V1, AGENT_V2, MOSQUITTO, fleet_files, group_file, quiet_fleet
 from tests.fleetrepo import FleetRepo
 from tests.forge.standin import HUMAN_COMMENT, Forge, serve_forge
 from tests.gitserve import serve_git_daemon
@@ -221,3 +221,32 @@ def test_a_refusing_forge_is_one_line_and_exit_1(
     assert run.exit_code == 1
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("error: github: GET ")
     assert "403" in run.stderr and "pull-requests: write" in run.stderr and TOKEN not in run.stderr
+
+
+def test_fail_on_makes_the_required_check_fail_and_says_why(
+        fleet: Fleet, pull_request: PullRequest, forge: tuple[Forge, str], tmp_path: Path) -> None:
+    state, url = forge
+    files = fleet_files(MOSQUITTO, AGENT_V2)
+    files["groups/line-z.yaml"] = group_file(NGINX).replace(b"line-a", b"line-z").replace(
+        b"name: line}", b"name: line-z}")
+    head = pull_request.push(files, "Bump the agent; line Z (no node there yet) gets nginx")
+    github = ("--github", "acme/fleet#42", "--api-url", url, "--status")
+    allowed = review(fleet, pull_request, tmp_path, *github, env={"GITHUB_TOKEN": TOKEN})
+    assert allowed.exit_code == 2, allowed.output  # a warning alone does not fail the check
+    assert ":warning: group `line-z` now selects no node" in ours(state)[0]
+    gated = review(fleet, pull_request, tmp_path, *github, "--fail-on", "empty-group,removals",
+                   env={"GITHUB_TOKEN": TOKEN})
+    assert gated.exit_code == 1, gated.output
+    assert gated.stderr.splitlines()[:2] == [
+        "error: --fail-on empty-group: group `line-z` now selects no node",
+        f"error: --fail-on removals: group `line` removes {AGENT_V1}"]
+    assert [(s["sha"], s["state"]) for s in state.statuses] == [(head, "success"), (head, "failure")]
+    assert state.statuses[1]["description"] == (
+        "--fail-on empty-group: group `line-z` now selects no node (and 1 more)")
+    assert len(ours(state)) == 1  # the comment is still there for the reviewer, updated
+
+    unknown = review(fleet, pull_request, tmp_path, *github, "--fail-on", "warning",
+                     env={"GITHUB_TOKEN": TOKEN})
+    assert unknown.exit_code == 1 and unknown.stderr.count("\n") == 1
+    assert unknown.stderr.startswith("error: --fail-on 'warning': expected one of warnings, empty-group")
+    assert len(state.statuses) == 2  # nothing posted for a mistyped option
