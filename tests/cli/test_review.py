@@ -183,11 +183,14 @@ def test_a_broken_head_is_an_error_with_file_and_line_and_nothing_claims_success
     assert [(s["sha"], s["state"]) for s in state.statuses] == [(head, "failure")]
 
 
+@pytest.mark.parametrize("token", [None, ""], ids=["unset", "empty"])  # the workflow passes ''
 def test_a_pull_request_from_a_fork_prints_the_comment_and_posts_nothing(
-        fleet: Fleet, pull_request: PullRequest, forge: tuple[Forge, str], tmp_path: Path) -> None:
+        fleet: Fleet, pull_request: PullRequest, forge: tuple[Forge, str], tmp_path: Path,
+        token: str | None) -> None:
     state, url = forge
     pull_request.push(fleet_files(MOSQUITTO, AGENT_V2), "Bump the line agent")
-    run = review(fleet, pull_request, tmp_path, "--github", "acme/fleet#42", "--api-url", url, "--status")
+    run = review(fleet, pull_request, tmp_path, "--github", "acme/fleet#42", "--api-url", url, "--status",
+                 env={"GITHUB_TOKEN": token})
     assert run.exit_code == 0, run.output
     assert run.stdout.startswith(REVIEW_MARKER) and AGENT_V2 in run.stdout
     assert "notice: no $GITHUB_TOKEN" in run.stderr
