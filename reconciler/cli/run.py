@@ -53,7 +53,7 @@ def parse_duration(text: str, option: str) -> float:
     "(debounced) and every --resync. A revision that fails to load keeps the last good one in "
     "force (logs, /metrics, /status say so). Only the holder of the Lease "
     "--lease-namespace/--lease-name writes, so several replicas are safe. Serves /healthz, /readyz, "
-    "/metrics and /status on --listen.\n\n"
+    "/metrics and /status on --listen (and /snapshot with --snapshot-dir).\n\n"
     "SIGTERM or Ctrl-C: finish the write in progress, release the Lease, exit 0. Exit 1: cannot "
     "start (kubeconfig, secret file, bad or busy --listen address). Exit 2: usage error (unknown "
     "option, a duration such as --interval that does not parse)."
@@ -79,6 +79,11 @@ def run_command(
         "--install-crds", help="First install or update edgefleet's CRDs (deploy/crds/).")] = False,
     cache_dir: Annotated[Path | None, typer.Option(
         "--cache-dir", help="Where the repository is cloned (default: the user cache).")] = None,
+    snapshot_dir: Annotated[Path | None, typer.Option(
+        "--snapshot-dir", help="Publish a fleet snapshot (as `edgefleet snapshot` writes it) in this "
+        "directory every --snapshot-interval, served at /snapshot for CI.")] = None,
+    snapshot_interval: Annotated[str, typer.Option(
+        "--snapshot-interval", help="How often to publish the snapshot, e.g. 15m.")] = "15m",
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -96,7 +101,9 @@ def run_command(
         settings = ControllerSettings(
             repo=repo, branch=branch, path=path, interval=parse_duration(interval, "--interval"),
             resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
-            lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir)
+            lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir,
+            snapshot_dir=snapshot_dir,
+            snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"))
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError) as error:
         fail(str(error))
