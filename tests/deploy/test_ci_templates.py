@@ -117,3 +117,17 @@ def test_the_review_jobs_run_validate_then_review_on_the_fleet_path_only() -> No
     assert "merge_request_event" in rule["if"]
     assert [c[0] for c in edgefleet_commands(CI / "gitlab" / "edgefleet-review.gitlab-ci.yml")] == [
         "validate", "review"]
+
+
+def test_docs_review_names_what_the_templates_need() -> None:
+    """docs/review.md walks through the templates: every file, variable and secret they read is
+    named there, and the GitHub walk-through has its five steps."""
+    doc = (REPO_ROOT / "docs" / "review.md").read_text()
+    for path in (*GITHUB, *GITLAB):
+        assert str(path.relative_to(REPO_ROOT)) in doc, path.name
+        text = path.read_text()
+        for name in set(re.findall(r"(?:vars|secrets)\.([A-Z_]+)", text)) - {"GITHUB_TOKEN"}:
+            assert name in doc, f"{path.name}: {name}"
+    steps = doc.split("## Enabling it in GitHub Actions, in five steps", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^(\d)\. ", steps, flags=re.M) == ["1", "2", "3", "4", "5"]
+    assert "pull-requests: write" in doc and "statuses: write" in doc
