@@ -6,7 +6,8 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,7 +18,8 @@ from reconciler.cli.app import app
 from reconciler.cli.fleet_source import open_fleet_source
 from reconciler.cli.messages import fail
 from reconciler.cli.plan import ContextOption, KubeconfigOption, PathOption, RepoOption, RevOption
-from reconciler.cycle import CycleResult, Outcome, SyncSettings, exit_code, sync_once
+from reconciler.cli.snapshot import MaxAgeOption, SnapshotCluster, parse_max_age, read_snapshot
+from reconciler.cycle import CycleResult, Outcome, SyncSettings, exit_code, sync_once, utc_now
 from reconciler.kube.applying import Progress as ProgressCallback
 from reconciler.kube.cluster import LiveCluster
 from reconciler.kube.crds import install_crds, read_crds
@@ -33,7 +35,8 @@ log = logging.getLogger("edgefleet.sync")
     "(fieldValidation=Strict), delete finished, obsolete and stuck ones, and record evidence in "
     "EdgeNodeInventory objects. Each create and delete is logged with its reason.\n\n"
     "Idempotent: a second run creates nothing. An invalid revision changes nothing. --dry-run "
-    "sends every write as a server-side dry run (dryRun=All): nothing is persisted.\n\n"
+    "sends every write as a server-side dry run (dryRun=All): nothing is persisted; with "
+    "--snapshot FILE it plans from a snapshot instead and sends nothing.\n\n"
     "Exit codes: 0 converged or progressing (jobs created or still running), 1 error (invalid "
     "revision, cluster unreachable or busy, a write refused)."
 ))
@@ -47,8 +50,15 @@ def sync_command(
         "--dry-run", help="Validate every write on the server; persist nothing.")] = False,
     install: Annotated[bool, typer.Option(
         "--install-crds", help="First install or update edgefleet's CRDs (deploy/crds/).")] = False,
+    snapshot: Annotated[Path | None, typer.Option(
+        "--snapshot", help="With --dry-run: plan from a file of `edgefleet snapshot` and print what a "
+        "sync would write, without a cluster (pull secrets are not checked).")] = None,
+    max_age: MaxAgeOption = "24h",
 ) -> None:
     console = Console(stderr=True)
+    if snapshot is not None:
+        _sync_snapshot(repo, rev, path, snapshot, max_age, dry_run=dry_run,
+                       live=kubeconfig is not None or context is not None or install)
     try:
         session = Session.from_kubeconfig(kubeconfig, context)
         source = open_fleet_source(repo, path)
@@ -66,6 +76,24 @@ def sync_command(
             fail(str(error))
         finally:
             session.close()
+    _summarize(result)
+    raise typer.Exit(exit_code(result.outcome))
+
+
+def _sync_snapshot(repo: str, rev: str | None, path: str | None, snapshot: Path, max_age: str, *,
+                   dry_run: bool, live: bool) -> NoReturn:
+    if not dry_run:
+        fail("--snapshot needs --dry-run: a snapshot is read, never written to")
+    if live:
+        fail("use either --snapshot or a cluster (--kubeconfig/--context/--install-crds), not both")
+    now = utc_now()
+    facts = read_snapshot(snapshot, now=now, max_age=parse_max_age(max_age))
+    try:
+        source = open_fleet_source(repo, path)
+    except SourceError as error:
+        fail(str(error))
+    result = sync_once(read_revision=lambda: source.read(rev), cluster=SnapshotCluster(facts),
+                       settings=SyncSettings(dry_run=True), now=lambda: now)
     _summarize(result)
     raise typer.Exit(exit_code(result.outcome))
 
