@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) -m bench.rollout
 	$(PY) -m bench.registry
 	$(PY) -m bench.drift
+	$(PY) -m bench.snapshot
 
 # The CRI runtime.v1 client stubs of `edgefleet agent`, shipped generated (reconciler/agent/cri/).
 CRI := reconciler/agent/cri

@@ -6,7 +6,9 @@ snapshot from `edgefleet snapshot`, or a live cluster), renders the difference
 pull request's one edgefleet comment, edited in place on every push (forge/comments.py).
 
 Exit codes: 0 the change does not alter the rollout, 2 it does (groups' images or nodes, or
-jobs to create/delete), 1 error (the head revision does not load or plan, the forge refused).
+jobs to create/delete), 1 error (the head revision does not load or plan, a `--fail-on`
+finding, the forge refused). With `--status` the head commit gets the status `edgefleet/plan`
+(report/review_checks.py): failure exactly when the exit code is 1 for the review itself.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from reconciler.manifests import load_fleet
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts
 from reconciler.planner import EmptyDesiredState, PlannerSettings, plan_revision
+from reconciler.report.review_checks import FAIL_ON_KINDS, check_failures
 from reconciler.report.review_markdown import REVIEW_MARKER, ReviewInput, render_review, review_has_changes
 from reconciler.source import SourceError
 
@@ -53,7 +56,10 @@ _API_ENV = {"github": "GITHUB_API_URL", "gitlab": "CI_API_V4_URL"}
     "$GITLAB_TOKEN or $CI_JOB_TOKEN), posts it as the one edgefleet comment of the pull "
     "request, edited in place on every push. Without a token (a pull request from a fork) it "
     "prints the comment and says so.\n\n"
-    "Exit codes: 0 the change does not alter the rollout, 2 it does, 1 error."
+    "With --status the head commit gets the status `edgefleet/plan` (make it a required check): "
+    "failure when the head cannot be planned or on a --fail-on finding.\n\n"
+    "Exit codes: 0 the change does not alter the rollout, 2 it does, 1 error or a --fail-on "
+    "finding (a pull request from a fork without a token: 0 unless that)."
 ))
 def review_command(
     base: Annotated[str, typer.Option("--base", help="Revision the change starts from (e.g. origin/main).")],
@@ -73,16 +79,23 @@ def review_command(
         "--api-url",
         help="Forge API base URL (default: $GITHUB_API_URL / $CI_API_V4_URL, else the public one).")] = None,
     status: Annotated[bool, typer.Option(
-        "--status", help="Also set the head commit's status `edgefleet/plan` (failure on errors).")] = False,
-    fail_on_warnings: Annotated[bool, typer.Option(
-        "--fail-on-warnings",
-        help="With --status: warnings the change brings make the status fail too.")] = False,
+        "--status", help=("Also set the head commit's status `edgefleet/plan` "
+                          "(failure on errors and --fail-on findings)."))] = False,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", metavar="KIND",
+        help="Also fail the status (and exit 1) on these findings, repeatable or comma-separated: "
+             + "; ".join(f"{k} ({v})" for k, v in FAIL_ON_KINDS.items())
+             + ". Errors always fail it.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the comment; post nothing.")] = False,
 ) -> None:
     if snapshot is not None and (kubeconfig is not None or context is not None):
         fail("use either --snapshot or a cluster (--kubeconfig/--context), not both")
     if github is not None and gitlab is not None:
         fail("use either --github or --gitlab, not both")
+    kinds = {k.strip() for value in fail_on or () for k in value.split(",") if k.strip()}
+    unknown = sorted(kinds - set(FAIL_ON_KINDS))
+    if unknown:
+        fail(f"--fail-on {unknown[0]!r}: expected one of {', '.join(FAIL_ON_KINDS)}")
     target = _target(github, gitlab, api_url) if not dry_run else None
     now = utc_now()
     try:
@@ -97,24 +110,24 @@ def review_command(
     except JobSpecError as error:
         fail(f"cannot build the planned jobs: {error}")
     comment = render_review(review)
-    failed = bool(review.errors) or review.head_plan is None
-    code = EXIT_ERROR if failed else EXIT_CHANGES if review_has_changes(review) else EXIT_NO_CHANGES
+    failures = check_failures(review, kinds)
+    code = EXIT_ERROR if failures else EXIT_CHANGES if review_has_changes(review) else EXIT_NO_CHANGES
+    for reason in failures:  # also in the comment (errors, warnings); here for the CI log
+        typer.echo(f"error: {' '.join(reason.split())}", err=True)
     if target is None:
         typer.echo(comment)
-        raise typer.Exit(code)
-    state = "failure" if failed or (fail_on_warnings and REVIEW_WARNING in comment) else "success"
+        forked = not dry_run and (github is not None or gitlab is not None)
+        raise typer.Exit(EXIT_NO_CHANGES if forked and not failures else code)
+    state = "failure" if failures else "success"
     try:
         result = post_sticky_comment(target, comment, REVIEW_MARKER, status=(
-            (review.head_revision or "", state, _status_line(review, failed)) if status else None))
+            (review.head_revision or "", state, _status_line(review, failures)) if status else None))
     except ForgeError as error:
         fail(str(error))
     typer.echo(f"review: {result.action} comment {result.comment_id} on {target.forge} "
                f"{target.project} {'#' if target.forge == 'github' else '!'}{target.number}"
                + (f" ({result.url})" if result.url else ""), err=True)
     raise typer.Exit(code)
-
-
-REVIEW_WARNING = ":warning:"  # how the comment marks a warning the change brings
 
 
 def _target(github: str | None, gitlab: str | None, api_url: str | None) -> CommentTarget | None:
@@ -184,8 +197,11 @@ def _notes(snapshot: Path | None) -> list[str]:
     return [f"cluster facts from the snapshot {snapshot.name}"]
 
 
-def _status_line(review: ReviewInput, failed: bool) -> str:
-    if failed:
+def _status_line(review: ReviewInput, failures: list[str]) -> str:
+    if review.errors or review.head_plan is None:
         return "the head revision cannot be planned"
+    if failures:
+        return f"{failures[0]}" + (f" (and {len(failures) - 1} more)" if len(failures) > 1 else "")
     summary = (review.head_plan or {}).get("summary") or {}
-    return f"{summary.get('jobsCreate', 0)} jobs to create, {summary.get('jobsDelete', 0)} to delete"
+    create = int(summary.get("jobsCreate") or 0)
+    return f"{create} job{'' if create == 1 else 's'} to create, {summary.get('jobsDelete', 0)} to delete"

@@ -63,8 +63,8 @@ def parse_duration(text: str, option: str) -> float:
     "(debounced) and every --resync. A revision that fails to load keeps the last good one in "
     "force (logs, /metrics, /status say so). Only the holder of the Lease "
     "--lease-namespace/--lease-name writes, so several replicas are safe. Serves /healthz, /readyz, "
-    "/metrics and /status on --listen, and drift reports on a FleetConfig's spec.driftReport "
-    "schedule at /reports (docs/drift.md).\n\n"
+    "/metrics and /status on --listen (and /snapshot with --snapshot-dir), and drift reports on a "
+    "FleetConfig's spec.driftReport schedule at /reports (docs/drift.md).\n\n"
     "SIGTERM or Ctrl-C: finish the write in progress, release the Lease, exit 0. Exit 1: cannot "
     "start (kubeconfig, secret file, bad or busy --listen address). Exit 2: usage error (unknown "
     "option, a duration such as --interval that does not parse)."
@@ -95,6 +95,11 @@ def run_command(
                                 "(reports run on the FleetConfig's spec.driftReport.schedule).")] = None,
     report_dir: Annotated[Path | None, typer.Option(
         "--report-dir", help="Also write each drift report here (newest as latest.*).")] = None,
+    snapshot_dir: Annotated[Path | None, typer.Option(
+        "--snapshot-dir", help="Publish a fleet snapshot (as `edgefleet snapshot` writes it) in this "
+        "directory every --snapshot-interval, served at /snapshot for CI.")] = None,
+    snapshot_interval: Annotated[str, typer.Option(
+        "--snapshot-interval", help="How often to publish the snapshot, e.g. 15m.")] = "15m",
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -121,7 +126,9 @@ def run_command(
             resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
             lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir,
             sync=SyncSettings(registry=lookup),  # one client for every cycle: its cache is shared
-            drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir))
+            drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir),
+            snapshot_dir=snapshot_dir,
+            snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"))
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))

@@ -7,6 +7,7 @@ Also the shared reading of a snapshot file for the commands that accept `--snaps
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -16,12 +17,14 @@ import typer
 from reconciler.cli.app import app
 from reconciler.cli.messages import fail
 from reconciler.cycle import utc_now
+from reconciler.kube.applying import ApplyReport
 from reconciler.kube.errors import KubeError
 from reconciler.kube.reading import observe
 from reconciler.kube.session import Session
 from reconciler.kube.snapshot import write_snapshot
 from reconciler.observed import ClusterFacts
 from reconciler.observed.snapshot import decode_snapshot
+from reconciler.planner.model import Plan
 
 SnapshotOption = Annotated[Path | None, typer.Option(
     "--snapshot", help="Plan from a file written by `edgefleet snapshot` instead of a live cluster.")]
@@ -99,3 +102,22 @@ def observe_live(kubeconfig: Path | None, context: str | None) -> ClusterFacts:
         return observe(session)
     finally:
         session.close()
+
+
+class SnapshotCluster:
+    """The cluster of a snapshot file, for `sync --dry-run --snapshot`: observing returns the
+    file's facts; applying writes nothing (there is no server) and reports what a sync would
+    create, delete and record. Pull secrets are not in a snapshot: they are not checked."""
+
+    def __init__(self, facts: ClusterFacts) -> None:
+        self.facts = facts
+
+    def observe(self, *, secrets: Iterable[str] = ()) -> ClusterFacts:
+        """The snapshot's facts (secrets unknown)."""
+        return self.facts
+
+    def apply(self, plan: Plan, *, dry_run: bool) -> ApplyReport:
+        """What applying `plan` would write; writes nothing."""
+        return ApplyReport(dry_run=True, created=tuple(job.name for job in plan.create),
+                           deleted=tuple(job.name for job in plan.delete),
+                           inventories=tuple(update.node for update in plan.inventory_updates))

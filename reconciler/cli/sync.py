@@ -6,7 +6,8 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,7 +25,8 @@ from reconciler.cli.registry_options import (
     RegistryOption,
     open_registry,
 )
-from reconciler.cycle import CycleResult, Outcome, SyncSettings, exit_code, sync_once
+from reconciler.cli.snapshot import MaxAgeOption, SnapshotCluster, parse_max_age, read_snapshot
+from reconciler.cycle import CycleResult, Outcome, SyncSettings, exit_code, sync_once, utc_now
 from reconciler.kube.applying import Progress as ProgressCallback
 from reconciler.kube.cluster import LiveCluster
 from reconciler.kube.crds import install_crds, read_crds
@@ -40,7 +42,8 @@ log = logging.getLogger("edgefleet.sync")
     "(fieldValidation=Strict), delete finished, obsolete and stuck ones, and record evidence in "
     "EdgeNodeInventory objects. Each create and delete is logged with its reason.\n\n"
     "Idempotent: a second run creates nothing. An invalid revision changes nothing. --dry-run "
-    "sends every write as a server-side dry run (dryRun=All): nothing is persisted.\n\n"
+    "sends every write as a server-side dry run (dryRun=All): nothing is persisted; with "
+    "--snapshot FILE it plans from a snapshot instead and sends nothing.\n\n"
     "Exit codes: 0 converged or progressing (jobs created or still running), 1 error (invalid "
     "revision, cluster unreachable or busy, a write refused)."
 ))
@@ -58,8 +61,15 @@ def sync_command(
     insecure_registry: InsecureOption = None,
     docker_config: DockerConfigOption = None,
     registry_ca: RegistryCaOption = None,
+    snapshot: Annotated[Path | None, typer.Option(
+        "--snapshot", help="With --dry-run: plan from a file of `edgefleet snapshot` and print what a "
+        "sync would write, without a cluster (pull secrets are not checked).")] = None,
+    max_age: MaxAgeOption = "24h",
 ) -> None:
     console = Console(stderr=True)
+    if snapshot is not None:
+        _sync_snapshot(repo, rev, path, snapshot, max_age, dry_run=dry_run,
+                       live=kubeconfig is not None or context is not None or install)
     lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
     try:
         session = Session.from_kubeconfig(kubeconfig, context)
@@ -80,6 +90,24 @@ def sync_command(
             session.close()
             if lookup is not None:
                 lookup.close()
+    _summarize(result)
+    raise typer.Exit(exit_code(result.outcome))
+
+
+def _sync_snapshot(repo: str, rev: str | None, path: str | None, snapshot: Path, max_age: str, *,
+                   dry_run: bool, live: bool) -> NoReturn:
+    if not dry_run:
+        fail("--snapshot needs --dry-run: a snapshot is read, never written to")
+    if live:
+        fail("use either --snapshot or a cluster (--kubeconfig/--context/--install-crds), not both")
+    now = utc_now()
+    facts = read_snapshot(snapshot, now=now, max_age=parse_max_age(max_age))
+    try:
+        source = open_fleet_source(repo, path)
+    except SourceError as error:
+        fail(str(error))
+    result = sync_once(read_revision=lambda: source.read(rev), cluster=SnapshotCluster(facts),
+                       settings=SyncSettings(dry_run=True), now=lambda: now)
     _summarize(result)
     raise typer.Exit(exit_code(result.outcome))
 

@@ -30,6 +30,7 @@ from reconciler.controller.http import ControllerHttp, WebhookSettings
 from reconciler.controller.leader import LeaderTiming, LeaseElector, default_identity
 from reconciler.controller.metrics import ControllerMetrics
 from reconciler.controller.queue import QueueTiming, WorkQueue
+from reconciler.controller.snapshots import SnapshotPublisher
 from reconciler.controller.view import ControllerState
 from reconciler.controller.wakeup import next_wakeup
 from reconciler.controller.watching import WatchGroup
@@ -72,6 +73,8 @@ class ControllerSettings:
     # (the demo), where a plan's "look again at" time must become a shorter real timer.
     clock_speed: float = 1.0
     drift: DriftDaemonSettings = field(default_factory=DriftDaemonSettings)  # docs/drift.md
+    snapshot_dir: Path | None = None  # publish a fleet snapshot there, served at /snapshot
+    snapshot_interval: float = 900.0
 
 
 class NotLeading(Fenced):
@@ -155,8 +158,11 @@ class Controller:
             namespace=settings.lease_namespace, identity=settings.identity, timing=settings.leader,
             on_started=self._became_leader, on_stopped=self._lost_leadership)
         self.watches = WatchGroup(cluster_watches(session, self.queue.add, self.state.set_watch))
+        self.snapshots = (SnapshotPublisher(session, settings.snapshot_dir, now)
+                          if settings.snapshot_dir is not None else None)
         self.http = ControllerHttp(settings.listen, self.state, self.metrics,
-                                   WebhookSettings(settings.webhook_secret, self._on_push))
+                                   WebhookSettings(settings.webhook_secret, self._on_push),
+                                   snapshot_file=self.snapshots.file if self.snapshots else None)
         self._term = 0  # leadership terms won by this replica; a cycle writes only in its own
         self._fence = _Fence(LiveCluster(session), self._may_write, settings.leader,
                              term=lambda: self._term)
@@ -187,6 +193,10 @@ class Controller:
             id="git-poll", max_instances=1, coalesce=True, next_run_time=datetime.now().astimezone())
         self._scheduler.add_job(self.queue.add, IntervalTrigger(seconds=self.settings.resync),
                                 args=["periodic resync"], id="resync", max_instances=1, coalesce=True)
+        if self.snapshots is not None:
+            self._scheduler.add_job(self.snapshots.publish, IntervalTrigger(
+                seconds=self.settings.snapshot_interval), id="snapshot", max_instances=1, coalesce=True,
+                next_run_time=datetime.now().astimezone())
         self._scheduler.start()
         self._worker.start()
         log.info("controller %s started: repository %s branch %s, endpoints at %s",

@@ -1,4 +1,5 @@
-"""The controller's HTTP endpoints: /healthz, /readyz, /metrics, /status and POST /hooks/git.
+"""The controller's HTTP endpoints: /healthz, /readyz, /metrics, /status, /snapshot (the
+published fleet snapshot, controller/snapshots.py) and POST /hooks/git.
 
 A stdlib ThreadingHTTPServer in a daemon thread: the endpoints are few and cheap, and the
 handlers only read the controller state or hand a verified push to a callback.
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -65,6 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, CONTENT_TYPE_LATEST, generate_latest(self.server.metrics.registry))
         elif path in ("/status", "/"):
             self._send(200, "text/html; charset=utf-8", status_page.render(state).encode())
+        elif path == "/snapshot":
+            self._send_snapshot()
         elif (found := next((a for a in (r(path) for r in self.server.routes) if a is not None), None)):
             self._send(*found)  # a path served by a part of the daemon (e.g. /reports)
         else:
@@ -117,6 +121,24 @@ class _Handler(BaseHTTPRequestHandler):
         hook.on_push(verdict.forge)
         self._send(202, "text/plain; charset=utf-8", b"accepted: fetching\n")
 
+    def _send_snapshot(self) -> None:
+        """The file the daemon's snapshot schedule last wrote, byte for byte (the open file
+        survives the next atomic replace, so a download is always one whole snapshot)."""
+        file = self.server.snapshot_file
+        if file is None:
+            self._send(404, "text/plain; charset=utf-8",
+                       b"snapshot publishing is disabled (start with --snapshot-dir)\n")
+            return
+        try:
+            with file.open("rb") as stream:
+                body = stream.read()
+        except FileNotFoundError:
+            self._send(503, "text/plain; charset=utf-8", b"no snapshot taken yet; try again shortly\n")
+            return
+        self.send_response(200)
+        self.send_header("Content-Disposition", f'attachment; filename="{file.name}"')
+        self._send_body("application/gzip", body)
+
     def _discard(self, length: int) -> None:
         while length > 0:
             chunk = self.rfile.read(min(length, 1 << 16))
@@ -130,6 +152,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, code: int, content_type: str, body: bytes) -> None:
         self.send_response(code)
+        self._send_body(content_type, body)
+
+    def _send_body(self, content_type: str, body: bytes) -> None:
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
@@ -146,9 +171,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], state: ControllerState, metrics: ControllerMetrics,
-                 hook: WebhookSettings) -> None:
+                 hook: WebhookSettings, snapshot_file: Path | None) -> None:
         self.state, self.metrics, self.webhook = state, metrics, hook
         self.routes: list[Route] = []
+        self.snapshot_file = snapshot_file
         super().__init__(address, _Handler)
 
 
@@ -156,8 +182,8 @@ class ControllerHttp:
     """The endpoints, served from a daemon thread between `start()` and `stop()`."""
 
     def __init__(self, listen: str, state: ControllerState, metrics: ControllerMetrics,
-                 hook: WebhookSettings) -> None:
-        self._server = _Server(parse_listen(listen), state, metrics, hook)
+                 hook: WebhookSettings, *, snapshot_file: Path | None = None) -> None:
+        self._server = _Server(parse_listen(listen), state, metrics, hook, snapshot_file)
         self._thread = threading.Thread(target=self._server.serve_forever, name="http",
                                         kwargs={"poll_interval": 0.2}, daemon=True)
 

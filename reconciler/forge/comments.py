@@ -170,4 +170,4 @@ def _hint(target: CommentTarget, code: int) -> str:
         return ""
     if target.forge == "github":
         return " (the token needs `pull-requests: write`, and `statuses: write` for --status)"
-    return " (the token needs the api scope and Reporter access to the project)"
+    return " (the token needs the api scope, the Reporter role for the note and Developer for --status)"

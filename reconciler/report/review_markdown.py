@@ -139,22 +139,28 @@ def _must_see(review: ReviewInput, rows: int | None) -> str:
     return "\n".join(lines)
 
 
-def _warnings(review: ReviewInput) -> list[str]:
-    """Head warnings the base does not have, then what the change does that a reviewer must
-    see: a group that now selects no node, a fleet that would desire nothing."""
+def review_warnings(review: ReviewInput) -> list[tuple[str, str]]:
+    """(kind, text) of each warning the change brings, in the order the comment lists them:
+    "plan" (a head warning the base does not have), "no-base" (the base could not be
+    planned), "empty-group" (a group that now selects no node), "nothing-desired" (the head
+    desires no image on any node)."""
     head, base = review.head_plan or {}, review.base_plan
     old = set((base or {}).get("warnings") or ())
-    found = [w for w in head.get("warnings") or () if w not in old]
+    found = [("plan", str(w)) for w in head.get("warnings") or () if w not in old]
     if review.head_plan is not None and base is None:
-        found.append("the base revision could not be planned; the comparison is against nothing")
+        found.append(("no-base", "the base revision could not be planned; the comparison is against nothing"))
     base_nodes = {name: e.get("nodes") for name, e in group_entries(base or {})}
     for name, entry in group_entries(head):
         if entry.get("nodes") == 0 and not entry.get("suspended") and base_nodes.get(name) != 0:
-            found.append(f"group `{name}` now selects no node")
+            found.append(("empty-group", f"group `{name}` now selects no node"))
     summary = head.get("summary") or {}
     if review.head_plan is not None and summary.get("pairsDesired") == 0:
-        found.append("the head revision desires no image on any node")
+        found.append(("nothing-desired", "the head revision desires no image on any node"))
     return found
+
+
+def _warnings(review: ReviewInput) -> list[str]:
+    return [text_ for _, text_ in review_warnings(review)]
 
 
 def _groups_table(review: ReviewInput, rows: int | None, names: int | None) -> str:

@@ -126,3 +126,21 @@ def test_snapshot_of_an_unreachable_cluster_writes_nothing(live: tuple[EmbeddedC
                                    "-o", str(out)])
     assert run.exit_code == 1 and run.stderr.count("\n") == 1
     assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_sync_dry_run_from_a_snapshot_says_what_the_live_dry_run_says(
+        live: tuple[EmbeddedCluster, Path], tmp_path: Path) -> None:
+    cluster, kubeconfig = live
+    out = tmp_path / "snap.json.gz"
+    assert take(kubeconfig, out).exit_code == 0
+    sync = ("sync", "--repo", str(EXAMPLES), "--dry-run")
+    from_file = CliRunner().invoke(app, [*sync, "--snapshot", str(out)])
+    from_cluster = CliRunner().invoke(app, [*sync, "--kubeconfig", str(kubeconfig)])
+    assert from_file.exit_code == from_cluster.exit_code == 0, from_file.output
+    assert from_file.stdout == from_cluster.stdout and ": would write " in from_file.stdout
+    assert cluster.store.list("operations.kubeedge.io", "imageprepulljobs",
+                              version=cluster.job_api_version)[0] == []  # nothing was written
+
+    refused = CliRunner().invoke(app, ["sync", "--repo", str(EXAMPLES), "--snapshot", str(out)])
+    assert refused.exit_code == 1
+    assert refused.stderr == "error: --snapshot needs --dry-run: a snapshot is read, never written to\n"
