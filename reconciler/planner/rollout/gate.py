@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reconciler.desired import DesiredState
+from reconciler.inventory import parse_time
 from reconciler.manifests.fleet import Fleet, NodeGroupSpec
 from reconciler.manifests.rollout_policy import RolloutPolicy
 from reconciler.observed.inventories import InventoryStatus
@@ -24,7 +25,7 @@ from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.jobs import JobKey
 from reconciler.planner.rollout.model import Gated, GateReason, RolloutStatus
 from reconciler.planner.rollout.progress import WaveCounts, progress
-from reconciler.planner.rollout.waves import assign_waves, rollout_id, wave_count
+from reconciler.planner.rollout.waves import assign_waves, place_late_joiners, rollout_id, wave_count
 from reconciler.planner.rollout.windows import inside_window, next_opening
 
 Work = dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]]
@@ -137,6 +138,10 @@ def _gate_group(group: NodeGroupSpec, policy: RolloutPolicy, desired: DesiredSta
                 ) -> tuple[RolloutStatus, set[str], dict[str, GateReason], datetime | None]:
     rollout = rollout_id(group)
     owned, waves = _members(group, policy, rollout, desired, by_name)
+    if record is not None and record.status.rollout_id == rollout and record.status.started:
+        current = min(record.status.wave, wave_count(policy) - 1)
+        place_late_joiners(waves, lambda n: by_name[n].created,
+                           started=parse_time(record.status.started), current=current)
     members: list[list[str]] = [[] for _ in range(wave_count(policy))]
     for name, (wave, _) in waves.items():
         members[wave].append(name)

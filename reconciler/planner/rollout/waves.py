@@ -6,17 +6,21 @@ from a stable hash of (rollout id, node name), so re-planning never moves a node
 nodes that come and go move no other node between share-sized waves (`{nodes: 10%}`: the
 nodes whose point is below 0.10). Count-sized waves (`{nodes: 12}`) take the lowest points,
 so a joining node with a lower point can push the last member of such a wave into the next.
-Canary nodes (matchLabels) form wave 0; the last wave takes every remaining node.
+Canary nodes (a label selector: matchLabels and matchExpressions) form wave 0; the last wave
+takes every remaining node. A node that joins the group mid-rollout enters the wave open then
+(`place_late_joiners`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
 import orjson
 
-from reconciler.manifests.fleet import NodeGroupSpec
+from reconciler.desired import selector_matches
+from reconciler.manifests.fleet import NodeGroupSpec, NodeSelection
 from reconciler.manifests.rollout_policy import RolloutPolicy
 
 _SCALE = 2**64
@@ -35,26 +39,51 @@ def point(rollout: str, node: str) -> int:
 
 def wave_count(policy: RolloutPolicy) -> int:
     """How many waves the rollout has (the canary one included)."""
-    return max(len(policy.waves), 1) + (1 if policy.canary else 0)
+    return max(len(policy.waves), 1) + (1 if policy.has_canary else 0)
 
 
 def is_canary(policy: RolloutPolicy, labels: Mapping[str, str]) -> bool:
-    """True when the policy names canaries and `labels` match every one of their labels."""
-    return bool(policy.canary) and all(labels.get(k) == v for k, v in policy.canary)
+    """True when the policy names canaries and `labels` satisfy the canary selector
+    (matchLabels AND matchExpressions, metav1.LabelSelector semantics)."""
+    return policy.has_canary and selector_matches(_canary_selection(policy), labels)
+
+
+def _canary_selection(policy: RolloutPolicy) -> NodeSelection:
+    return NodeSelection(kind="selector", match_labels=policy.canary,
+                         match_expressions=policy.canary_expressions)
+
+
+def _canary_test(policy: RolloutPolicy) -> Callable[[Mapping[str, str]], bool] | None:
+    """A canary check for many nodes: memoized by the values of the selector's keys (nodes
+    share few label combinations), None without a canary."""
+    if not policy.has_canary:
+        return None
+    selection = _canary_selection(policy)
+    keys = tuple(sorted({k for k, _ in policy.canary} | {r.key for r in policy.canary_expressions}))
+    memo: dict[tuple[str | None, ...], bool] = {}
+
+    def test(labels: Mapping[str, str]) -> bool:
+        projection = tuple(labels.get(k) for k in keys)
+        hit = memo.get(projection)
+        if hit is None:
+            hit = memo[projection] = selector_matches(selection, dict(zip(keys, projection, strict=True)))
+        return hit
+
+    return test
 
 
 def assign_waves(policy: RolloutPolicy, rollout: str,
                  nodes: Iterable[tuple[str, Mapping[str, str]]]) -> dict[str, tuple[int, int]]:
     """node name -> (wave, point) for `nodes` given as (name, labels)."""
-    offset = 1 if policy.canary else 0
+    offset = 1 if policy.has_canary else 0
     last = wave_count(policy) - 1
-    canary = policy.canary
+    canary = _canary_test(policy)
     ranked: list[tuple[int, str]] = []
     out: dict[str, tuple[int, int]] = {}
     prefix, blake, as_int = f"{rollout}/".encode(), hashlib.blake2b, int.from_bytes
     for name, labels in nodes:
         where = as_int(blake(prefix + name.encode(), digest_size=8).digest(), "big")
-        if canary and all(labels.get(k) == v for k, v in canary):
+        if canary is not None and canary(labels):
             out[name] = (0, where)
         else:
             ranked.append((where, name))
@@ -76,3 +105,20 @@ def assign_waves(policy: RolloutPolicy, rollout: str,
                 break
         out[name] = (wave, where)
     return out
+
+
+def place_late_joiners(waves: dict[str, tuple[int, int]], created: Callable[[str], datetime | None],
+                       *, started: datetime | None, current: int) -> dict[str, tuple[int, int]]:
+    """Late joiners enter the current wave (docs/rollout.md): a node created after the rollout
+    `started` whose hashed wave is beyond the `current` (highest open) one moves into it, so
+    it is served with the open wave instead of waiting for a wave sized without it. Nodes
+    without a creation time, and every node of a rollout that starts now (`started` None),
+    keep their hashed wave. `created` gives a node's creation time. Updates and returns `waves`."""
+    if started is None:
+        return waves
+    for name, (wave, where) in waves.items():
+        if wave > current:
+            joined = created(name)
+            if joined is not None and joined > started:
+                waves[name] = (current, where)
+    return waves
