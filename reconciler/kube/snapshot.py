@@ -1,8 +1,8 @@
 """Write a fleet snapshot (observed/snapshot.py) from a live cluster, streamed: each LIST page
 is reduced and written to the gzip stream, then dropped, so memory holds one page at a time.
 
-Reads nodes, ImagePrePullJobs and EdgeNodeInventory objects with get/list only: a read-only
-ServiceAccount is enough (docs/review.md lists the RBAC).
+Reads nodes, ImagePrePullJobs, EdgeNodeInventory and FleetRollout objects with get/list
+only: a read-only ServiceAccount is enough.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL, choose_job_api_vers
 from reconciler.kube.errors import ApiRejected, KubeError
 from reconciler.kube.listing import MAX_LIST_RESTARTS, list_pages
 from reconciler.kube.reading import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
+from reconciler.kube.rollouts import GROUP as ROLLOUT_GROUP
+from reconciler.kube.rollouts import PLURAL as ROLLOUT_PLURAL
+from reconciler.kube.rollouts import VERSION as ROLLOUT_VERSION
 from reconciler.kube.session import Session
 from reconciler.observed.nodes import reduce_nodes
 from reconciler.observed.snapshot import SNAPSHOT_END, snapshot_header, snapshot_section
@@ -42,6 +45,7 @@ class SnapshotCounts:
     inventories: int
     job_api_version: str
     inventory_served: bool
+    rollouts: int = 0
 
 
 def write_snapshot(session: Session, out: Path, *, taken_at: datetime) -> SnapshotCounts:
@@ -80,8 +84,18 @@ def _write(session: Session, stream: IO[bytes], taken_at: datetime) -> SnapshotC
         inventories = _stream(stream, list_pages(
             session, f"list {INVENTORY_PLURAL}", session.custom.list_cluster_custom_object,
             group=INVENTORY_GROUP, version=INVENTORY_VERSION, plural=INVENTORY_PLURAL), _raw_items)
+    stream.write(snapshot_section("rollouts"))
+    rollouts = 0
+    if ROLLOUT_VERSION in served.get(ROLLOUT_GROUP, ()):
+        try:
+            rollouts = _stream(stream, list_pages(
+                session, f"list {ROLLOUT_PLURAL}", session.custom.list_cluster_custom_object,
+                group=ROLLOUT_GROUP, version=ROLLOUT_VERSION, plural=ROLLOUT_PLURAL), _raw_items)
+        except ApiRejected as error:  # the first page failed, so nothing of it was written
+            if error.code != 404:
+                raise  # 404: the FleetRollout CRD is not installed, no rollout recorded yet
     stream.write(SNAPSHOT_END)
-    return SnapshotCounts(nodes, jobs, inventories, api_version, inventory_served)
+    return SnapshotCounts(nodes, jobs, inventories, api_version, inventory_served, rollouts)
 
 
 def _raw_items(body: bytes) -> list[Any]:
