@@ -285,6 +285,7 @@ class Controller:
                       finished_at=self._now(), duration=time.monotonic() - started,
                       previous=self.state.snapshot().last)
         self.metrics.record_cycle(view)
+        self.metrics.rollouts.record(result.plan)  # why work is held back (docs/rollout.md)
         self.state.record_cycle(view)  # last: whoever waits on the state sees the metrics too
         level = logging.INFO if result.ok else logging.WARNING
         log.log(level, "reconcile %s in %.2fs: %s", result.outcome, view.duration, result.message,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from reconciler.desired import DesiredState
@@ -23,7 +23,7 @@ from reconciler.observed.inventories import InventoryStatus
 from reconciler.observed.nodes import NodeFacts
 from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.jobs import JobKey
-from reconciler.planner.rollout.model import Gated, GateReason, RolloutStatus
+from reconciler.planner.rollout.model import Gated, GateReason, RolloutStatus, iso
 from reconciler.planner.rollout.progress import WaveCounts, progress
 from reconciler.planner.rollout.waves import assign_waves, place_late_joiners, rollout_id, wave_count
 from reconciler.planner.rollout.windows import inside_window, next_opening
@@ -169,6 +169,10 @@ def _gate_group(group: NodeGroupSpec, policy: RolloutPolicy, desired: DesiredSta
     if any(r == "waiting-window" for r in reasons.values()):
         opening = next_opening(policy.windows, now)
         revisit = min(t for t in (revisit, opening) if t is not None) if opening or revisit else None
+        # Say why nothing starts (the status, `rollout status` and the plan show it).
+        when = f"the next opens at {iso(opening)}" if opening else "none is scheduled"
+        status = replace(status, next_step=f"waiting for a maintenance window: {when}",
+                         next_at=revisit)
     return status, allowed | (candidates - waves.keys()), reasons, revisit
 
 
