@@ -137,8 +137,14 @@ def test_status_kubectl_pause_and_resume_as_a_user_runs_them(rollout_bed: Bed, t
         return subprocess.run([str(KUBECTL), "--kubeconfig", kubeconfig, *args],
                               capture_output=True, text=True, check=True).stdout
 
-    # The embedded API server prints NAME AGE for every CRD (a real one adds the printer columns).
-    assert kubectl("get", "fleetrollouts").split("\n")[1].split()[0] == "line"
+    # The FleetRollout CRD's printer columns, as kubectl prints them from the server's Table.
+    header, row = kubectl("get", "fleetrollouts").splitlines()
+    assert header.split() == ["NAME", "WAVE", "WAVES", "DONE", "FAILED", "TOTAL", "BUDGET-USED",
+                              "NEXT", "AGE"]
+    cells = {name: row[header.index(name):].split()[0] for name in header.split() if name != "NEXT"}
+    assert (cells["NAME"], cells["WAVE"], cells["WAVES"], cells["DONE"], cells["FAILED"],
+            cells["TOTAL"], cells["BUDGET-USED"]) == ("line", "0", "3", "0", "2", "8", "100.0%")
+    assert row[header.index("NEXT"):header.index("AGE")].startswith("halted: 2 of 2 nodes tried failed")
     shown_wave = kubectl("get", "fro", "line", "-o", "jsonpath={.status.wave}/{.status.nodesFailed}")
     assert shown_wave == "0/2"
     missing = runner.invoke(app, ["rollout", "resume", "nosuch", "--kubeconfig", kubeconfig])
