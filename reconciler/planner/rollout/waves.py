@@ -14,6 +14,7 @@ takes every remaining node. A node that joins the group mid-rollout enters the w
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
@@ -58,12 +59,15 @@ def _canary_test(policy: RolloutPolicy) -> Callable[[Mapping[str, str]], bool] |
     share few label combinations), None without a canary."""
     if not policy.has_canary:
         return None
+    if len(policy.canary) == 1 and not policy.canary_expressions:  # the common case, inline
+        (key, value), = policy.canary
+        return lambda labels: labels.get(key) == value
     selection = _canary_selection(policy)
     keys = tuple(sorted({k for k, _ in policy.canary} | {r.key for r in policy.canary_expressions}))
     memo: dict[tuple[str | None, ...], bool] = {}
 
     def test(labels: Mapping[str, str]) -> bool:
-        projection = tuple(labels.get(k) for k in keys)
+        projection = tuple(map(labels.get, keys))
         hit = memo.get(projection)
         if hit is None:
             hit = memo[projection] = selector_matches(selection, dict(zip(keys, projection, strict=True)))
@@ -78,15 +82,21 @@ def assign_waves(policy: RolloutPolicy, rollout: str,
     offset = 1 if policy.has_canary else 0
     last = wave_count(policy) - 1
     canary = _canary_test(policy)
-    ranked: list[tuple[int, str]] = []
-    out: dict[str, tuple[int, int]] = {}
+    listed = nodes if isinstance(nodes, list) else list(nodes)
     prefix, blake, as_int = f"{rollout}/".encode(), hashlib.blake2b, int.from_bytes
-    for name, labels in nodes:
-        where = as_int(blake(prefix + name.encode(), digest_size=8).digest(), "big")
-        if canary is not None and canary(labels):
-            out[name] = (0, where)
-        else:
-            ranked.append((where, name))
+    # Comprehensions, not one loop with branches: this runs once per node of every group.
+    points = [as_int(blake(prefix + name.encode(), digest_size=8).digest(), "big") for name, _ in listed]
+    out: dict[str, tuple[int, int]] = {}
+    ranked: list[tuple[int, str]]
+    if canary is None:
+        ranked = [(where, name) for (name, _), where in zip(listed, points, strict=True)]
+    else:
+        ranked = []
+        for (name, labels), where in zip(listed, points, strict=True):
+            if canary(labels):
+                out[name] = (0, where)
+            else:
+                ranked.append((where, name))
     by_count = any(size.count is not None for size in policy.waves)
     if by_count:
         ranked.sort()  # only count-sized waves need ranks
@@ -94,8 +104,10 @@ def assign_waves(policy: RolloutPolicy, rollout: str,
                else int((size.share or 0) * _SCALE), index + offset)
               for index, size in enumerate(policy.waves)]
     if not by_count:
-        for where, name in ranked:
-            out[name] = (next((wave for _, limit, wave in limits if where < limit), last), where)
+        # Share limits grow (validated), so a node's wave is the first limit above its point.
+        bounds = [limit for _, limit, _ in limits]
+        waves = [wave for _, _, wave in limits] + [last]
+        out.update({name: (waves[bisect_right(bounds, where)], where) for where, name in ranked})
         return out
     for rank, (where, name) in enumerate(ranked):
         wave = last
