@@ -55,7 +55,7 @@ def gate_work(fleet: Fleet, desired: DesiredState, nodes: Sequence[NodeFacts],
     candidates: dict[str, set[str]] = {g.name: set() for g in groups}
     for (owner, _, _), buckets in work.items():
         if owner in candidates:
-            candidates[owner].update(node for entries in buckets.values() for _, node in entries)
+            candidates[owner].update([node for entries in buckets.values() for _, node in entries])
     admitted: dict[str, set[str]] = {}
     gated: list[Gated] = []
     rollouts: list[RolloutStatus] = []

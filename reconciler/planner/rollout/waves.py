@@ -91,9 +91,14 @@ def assign_waves(policy: RolloutPolicy, rollout: str,
     if canary is None:
         ranked = [(where, name) for (name, _), where in zip(listed, points, strict=True)]
     else:
+        if len(policy.canary) == 1 and not policy.canary_expressions:  # no call per node
+            (key, value), = policy.canary
+            flags = [labels.get(key) == value for _, labels in listed]
+        else:
+            flags = [canary(labels) for _, labels in listed]
         ranked = []
-        for (name, labels), where in zip(listed, points, strict=True):
-            if canary(labels):
+        for (name, _), where, flag in zip(listed, points, flags, strict=True):
+            if flag:
                 out[name] = (0, where)
             else:
                 ranked.append((where, name))
