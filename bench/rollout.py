@@ -4,8 +4,11 @@ Plans the benchmark workload (bench.workload: 42 sites, one group each) twice pe
 one process, on the same decoded nodes and at the same instant: once as committed, once with
 FleetConfig defaults that give every group waves (1 %, 10 %, 100 %) behind canaries, a failure
 budget, a 30 m pause, a maintenance window (open at that instant, so every rule is evaluated)
-and a per-site bandwidth limit. Only `plan_revision` is timed; the fastest of `--repeat`
-rounds counts. Target: with rollouts <= 1.2x the plan without them.
+and a per-site bandwidth limit. Only `plan_revision` is timed, in CPU seconds of this process
+(`time.process_time`: the plan is single-threaded and pure, and on a shared machine wall time
+mostly measures the wait for a core); the rounds alternate and the fastest of `--repeat`
+rounds counts. A third plan is the daemon's next pass: the same, with the FleetRollouts the
+first pass wrote. Target: both with rollouts <= 1.2x the plan without them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bench.workload import GROUPS, write_workload
 from reconciler.manifests import load_fleet
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts, from_snapshots
+from reconciler.observed.rollouts import RolloutFacts, rollout_from_object
 from reconciler.planner import Plan, PlannerSettings, plan_revision
 from reconciler.sim.kubeedge.nodeobjects import SITE_LABEL
 from reconciler.source import read_worktree
@@ -60,11 +64,20 @@ def _with_rollouts(repo: Path) -> Path:
     return target
 
 
-def _timed(fleet: Fleet, facts: ClusterFacts) -> tuple[float, Plan]:
+def _records(fleet: Fleet, facts: ClusterFacts) -> dict[str, RolloutFacts]:
+    """The FleetRollouts a first pass writes (what the daemon plans with from then on)."""
+    first = plan_revision(fleet, facts, now=NOW, revision="bench", settings=PlannerSettings())
+    return {r.group: rollout_from_object({"metadata": {"name": r.group}, "spec": {"group": r.group},
+                                          "status": r.to_status()}) for r in first.rollouts}
+
+
+def _timed(fleet: Fleet, facts: ClusterFacts,
+           records: dict[str, RolloutFacts] | None = None) -> tuple[float, Plan]:
     gc.collect()
-    started = time.perf_counter()
-    the_plan = plan_revision(fleet, facts, now=NOW, revision="bench", settings=PlannerSettings())
-    return time.perf_counter() - started, the_plan
+    started = time.process_time()
+    the_plan = plan_revision(fleet, facts, now=NOW, revision="bench", settings=PlannerSettings(),
+                             rollouts=records)
+    return time.process_time() - started, the_plan
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,21 +93,24 @@ def main(argv: list[str] | None = None) -> int:
         workload = write_workload(args.nodes, Path(workdir), seed=args.seed, groups=GROUPS)
         facts = from_snapshots(workload.snapshot.read_bytes())
         plain, gated = _fleet(workload.repo), _fleet(_with_rollouts(workload.repo))
-        best = [float("inf"), float("inf")]
+        records = _records(gated, facts)
+        best = [float("inf")] * 3
         plans: list[Plan] = []
         for _ in range(max(1, args.repeat)):
-            for index, fleet in enumerate((plain, gated)):
-                seconds, the_plan = _timed(fleet, facts)
+            for index, (fleet, recorded) in enumerate(((plain, None), (gated, None), (gated, records))):
+                seconds, the_plan = _timed(fleet, facts, recorded)
                 best[index] = min(best[index], seconds)
-                plans = [*plans[-1:], the_plan]
-    without, with_rollouts = best
-    ratio = with_rollouts / without
-    plain_plan, gated_plan = plans
-    print("| Nodes | Plan s | Plan with rollouts s | Ratio (<= 1.2x) | Jobs | Jobs in wave 0 | Gated nodes |")
+                plans = [*plans[-2:], the_plan]
+    without, with_rollouts, second_pass = best
+    ratio, ratio_recorded = with_rollouts / without, second_pass / without
+    plain_plan, gated_plan, _ = plans
+    print("| Nodes | Plan CPU s | With rollouts CPU s (ratio) | Second pass, with FleetRollouts CPU s "
+          "(ratio) | Jobs | Jobs in wave 0 | Gated nodes |")
     print("|--:|--:|--:|--:|--:|--:|--:|")
-    print(f"| {args.nodes:,} | {without:.2f} | {with_rollouts:.2f} | {ratio:.2f}x | "
+    print(f"| {args.nodes:,} | {without:.2f} | {with_rollouts:.2f} ({ratio:.2f}x) | "
+          f"{second_pass:.2f} ({ratio_recorded:.2f}x) | "
           f"{len(plain_plan.create):,} | {len(gated_plan.create):,} | {len(gated_plan.gated):,} |")
-    met = ratio <= TARGET
+    met = max(ratio, ratio_recorded) <= TARGET
     print(f"target {'met' if met else 'MISSED'}", file=sys.stderr)
     return 1 if args.check and not met else 0
 

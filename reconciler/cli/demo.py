@@ -32,6 +32,7 @@ from reconciler.cli.app import app
 from reconciler.cli.demo_change import find_bump, send_push_webhook
 from reconciler.cli.demo_drift import drift_checkpoint, report_directory, report_drift
 from reconciler.cli.demo_git import GitError, ServedFleetRepository
+from reconciler.cli.demo_rollout import RolloutDemo, rollout_steps
 from reconciler.cli.demo_view import DemoStatus, LiveDisplay, summary
 from reconciler.cli.messages import fail
 from reconciler.controller.daemon import Controller, ControllerSettings
@@ -191,6 +192,11 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
             converged = _wait(controller, display, status, cluster, after_push, started + settings.timeout)
             phases.append((f"convergence after the push of {revision[:12]}", time.monotonic() - changed,
                            converged))
+            if converged:  # docs/rollout.md: a rollout in two waves, then a halt on its failure budget
+                phases += rollout_steps(RolloutDemo(
+                    repo, controller.url, secret, session, cluster.catalogue, status,
+                    lambda done, until: _wait(controller, display, status, cluster, done, until)),
+                    first=4, budget=40.0)
         summary(console, controller.state.snapshot(), phases=phases, status_url=status.status_url)
         report_drift(controller, console, report_directory())
         status.phase = "cleaning up"

@@ -36,11 +36,13 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @app.command("snapshot", help=(
-    "Read nodes, ImagePrePullJobs and EdgeNodeInventory objects into one gzip-compressed file.\n\n"
-    "Nodes keep only what planning reads (name, labels, readiness, image names), so the file "
+    "Read nodes, ImagePrePullJobs, EdgeNodeInventory and FleetRollout objects into one "
+    "gzip-compressed file.\n\n"
+    "Nodes keep only what planning reads (name, labels, creation time, readiness, image names), "
+    "so the file "
     "is a small fraction of `kubectl get nodes -o json`. `plan --snapshot FILE` and "
-    "`review --snapshot FILE` plan from it exactly as from the cluster; a read-only "
-    "ServiceAccount (get/list on those three kinds) is all it needs.\n\n"
+    "`review --snapshot FILE` plan from it exactly as from the cluster, rollout waves "
+    "included; a read-only ServiceAccount (get/list on those four kinds) is all it needs.\n\n"
     "Exit codes: 0 written, 1 error (nothing is written: the file is replaced atomically)."
 ))
 def snapshot_command(
@@ -61,7 +63,8 @@ def snapshot_command(
     except OSError as error:
         fail(f"--out {out}: {error.strerror or error}")
     typer.echo(f"snapshot {out}: {counts.nodes:,} nodes, {counts.jobs:,} jobs, "
-               f"{counts.inventories:,} inventories ({counts.job_api_version}), "
+               f"{counts.inventories:,} inventories, {counts.rollouts:,} rollouts "
+               f"({counts.job_api_version}), "
                f"{out.stat().st_size:,} bytes, taken at {taken_at.isoformat()}", err=True)
 
 

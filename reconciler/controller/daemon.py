@@ -300,6 +300,7 @@ class Controller:
                       finished_at=self._now(), duration=time.monotonic() - started,
                       previous=self.state.snapshot().last)
         self.metrics.record_cycle(view)
+        self.metrics.rollouts.record(result.plan)  # why work is held back (docs/rollout.md)
         self.state.record_cycle(view)  # last: whoever waits on the state sees the metrics too
         for line in result.warnings:
             if line.startswith("registry"):  # holds and unanswered registries (docs/registry.md)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from reconciler.controller.rollout_metrics import RolloutMetrics
 from reconciler.controller.view import CycleView
 
 PAIR_STATES = ("desired", "present", "missing", "in_flight", "backing_off", "failed")
@@ -61,6 +62,7 @@ class ControllerMetrics:
             "edgefleet_webhook_ignored_events_total", "Signed webhook requests that are no push "
             "(nothing fetched), by forge and event ('none': no event header).", ["forge", "event"],
             registry=registry)
+        self.rollouts = RolloutMetrics(registry)  # edgefleet_rollout_*, set from each plan
 
     def record_cycle(self, view: CycleView) -> None:
         """Update the per-cycle metrics from a finished cycle."""

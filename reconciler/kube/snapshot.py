@@ -1,8 +1,8 @@
 """Write a fleet snapshot (observed/snapshot.py) from a live cluster, streamed: each LIST page
 is reduced and written to the gzip stream, then dropped, so memory holds one page at a time.
 
-Reads nodes, ImagePrePullJobs and EdgeNodeInventory objects with get/list only: a read-only
-ServiceAccount is enough (docs/review.md lists the RBAC).
+Reads nodes, ImagePrePullJobs, EdgeNodeInventory and FleetRollout objects with get/list
+only: a read-only ServiceAccount is enough.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL, choose_job_api_vers
 from reconciler.kube.errors import ApiRejected, KubeError
 from reconciler.kube.listing import MAX_LIST_RESTARTS, list_pages
 from reconciler.kube.reading import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
+from reconciler.kube.rollouts import GROUP as ROLLOUT_GROUP
+from reconciler.kube.rollouts import PLURAL as ROLLOUT_PLURAL
+from reconciler.kube.rollouts import VERSION as ROLLOUT_VERSION
 from reconciler.kube.session import Session
 from reconciler.observed.nodes import reduce_nodes
 from reconciler.observed.snapshot import SNAPSHOT_END, snapshot_header, snapshot_section
@@ -42,6 +45,7 @@ class SnapshotCounts:
     inventories: int
     job_api_version: str
     inventory_served: bool
+    rollouts: int = 0
 
 
 def write_snapshot(session: Session, out: Path, *, taken_at: datetime) -> SnapshotCounts:
@@ -75,14 +79,29 @@ def _write(session: Session, stream: IO[bytes], taken_at: datetime) -> SnapshotC
         group=INVENTORY_GROUP, version=INVENTORY_VERSION, plural=INVENTORY_PLURAL) if inventory_served else ()
     return stream_snapshot(stream, taken_at=taken_at, job_api_version=api_version,
                            inventory_served=inventory_served, node_pages=nodes, job_pages=jobs,
-                           inventory_pages=inventories)
+                           inventory_pages=inventories, rollout_pages=_rollout_pages(session, served))
+
+
+def _rollout_pages(session: Session, served: dict[str, tuple[str, ...]]) -> Iterable[bytes]:
+    """FleetRollout LIST pages; none when the CRD is not installed (no rollout recorded yet)."""
+    if ROLLOUT_VERSION not in served.get(ROLLOUT_GROUP, ()):
+        return
+    yielded = False
+    try:
+        for page in list_pages(session, f"list {ROLLOUT_PLURAL}", session.custom.list_cluster_custom_object,
+                               group=ROLLOUT_GROUP, version=ROLLOUT_VERSION, plural=ROLLOUT_PLURAL):
+            yielded = True
+            yield page
+    except ApiRejected as error:
+        if yielded or error.code != 404:
+            raise  # 404 on the first page: the CRD went away between discovery and the list
 
 
 def stream_snapshot(stream: IO[bytes], *, taken_at: datetime, job_api_version: str, inventory_served: bool,
                     node_pages: Iterable[bytes], job_pages: Iterable[bytes],
-                    inventory_pages: Iterable[bytes]) -> SnapshotCounts:
+                    inventory_pages: Iterable[bytes], rollout_pages: Iterable[bytes] = ()) -> SnapshotCounts:
     """Write a snapshot document to `stream` from LIST page bodies, one page at a time (the
-    pages are read lazily, in this order): nodes reduced, jobs and inventories whole. The
+    pages are read lazily, in this order): nodes reduced, jobs, inventories and rollouts whole. The
     writer behind `write_snapshot`, also what bench/snapshot.py times."""
     stream.write(snapshot_header(taken_at=taken_at, job_api_version=job_api_version,
                                  inventory_served=inventory_served))
@@ -91,8 +110,10 @@ def stream_snapshot(stream: IO[bytes], *, taken_at: datetime, job_api_version: s
     jobs = _stream(stream, job_pages, _raw_items)
     stream.write(snapshot_section("inventories"))
     inventories = _stream(stream, inventory_pages, _raw_items)
+    stream.write(snapshot_section("rollouts"))
+    rollouts = _stream(stream, rollout_pages, _raw_items)
     stream.write(SNAPSHOT_END)
-    return SnapshotCounts(nodes, jobs, inventories, job_api_version, inventory_served)
+    return SnapshotCounts(nodes, jobs, inventories, job_api_version, inventory_served, rollouts)
 
 
 def _raw_items(body: bytes) -> list[Any]:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fleet.py imports this module
+    from reconciler.manifests.fleet import LabelRequirement
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -36,12 +40,19 @@ class Bandwidth:
 @dataclass(frozen=True, slots=True)
 class RolloutPolicy:
     """How a group's new images reach its nodes. No waves: one wave of every node. The canary
-    (matchLabels pairs, sorted) is wave 0 when set; the listed waves follow, the last one
-    taking every remaining node. `failure_budget` is a share of the nodes tried (0..1)."""
+    selector (matchLabels pairs, sorted, AND matchExpressions requirements) is wave 0 when
+    either is set; the listed waves follow, the last one taking every remaining node.
+    `failure_budget` is a share of the nodes tried (0..1)."""
 
     waves: tuple[Wave, ...] = ()
     canary: tuple[tuple[str, str], ...] = ()
+    canary_expressions: tuple[LabelRequirement, ...] = ()
     failure_budget: Decimal = Decimal(1)
     pause_seconds: int = 0
     windows: tuple[Window, ...] = ()
     bandwidth: Bandwidth | None = None
+
+    @property
+    def has_canary(self) -> bool:
+        """Whether a canary selector forms wave 0."""
+        return bool(self.canary or self.canary_expressions)

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 
 from reconciler.manifests import k8snames
+from reconciler.manifests.fleet import LabelRequirement, SelectorOperator
 from reconciler.manifests.quoting import quote
 from reconciler.manifests.rollout_policy import Bandwidth, RolloutPolicy, Wave, Window
 from reconciler.manifests.schedule import check_cron, check_duration, check_timezone, duration_seconds
@@ -81,10 +82,36 @@ class WaveSpec(_Model):
     nodes: WaveSize
 
 
-class CanarySelector(_Model):
-    """The canary nodes, by label (matchLabels: every label must match)."""
+class CanaryRequirement(_Model):
+    """One metav1.LabelSelectorRequirement of the canary selector."""
 
-    match_labels: Annotated[dict[LabelKey, LabelValue], Field(min_length=1)]
+    key: LabelKey
+    operator: SelectorOperator
+    values: list[LabelValue] | None = None
+
+    @model_validator(mode="after")
+    def _values_match_operator(self) -> CanaryRequirement:
+        if self.operator in ("In", "NotIn") and not self.values:
+            raise ValueError(f"operator {self.operator} needs a non-empty values list")
+        if self.operator in ("Exists", "DoesNotExist") and self.values:
+            raise ValueError(f"operator {self.operator} takes no values")
+        return self
+
+
+class CanarySelector(_Model):
+    """The canary nodes, as a metav1.LabelSelector: every matchLabels pair AND every
+    matchExpressions requirement must hold. At least one of the two must be given: an empty
+    selector would make every node a canary."""
+
+    match_labels: dict[LabelKey, LabelValue] | None = None
+    match_expressions: list[CanaryRequirement] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> CanarySelector:
+        if not self.match_labels and not self.match_expressions:
+            raise ValueError("canary.selector needs matchLabels or matchExpressions "
+                             "(an empty selector would make every node a canary)")
+        return self
 
 
 class CanarySpec(_Model):
@@ -139,7 +166,11 @@ def rollout_policy_of(rollout: RolloutSpec | None, windows: list[WindowSpec] | N
                   for w in (rollout.waves if rollout else ()))
     return RolloutPolicy(
         waves=waves,
-        canary=tuple(sorted(rollout.canary.selector.match_labels.items()))
+        canary=tuple(sorted((rollout.canary.selector.match_labels or {}).items()))
+        if rollout is not None and rollout.canary is not None else (),
+        canary_expressions=tuple(sorted(
+            LabelRequirement(e.key, e.operator, tuple(sorted(set(e.values or ()))))
+            for e in rollout.canary.selector.match_expressions or ()))
         if rollout is not None and rollout.canary is not None else (),
         failure_budget=_share(rollout.failure_budget, "failureBudget") if rollout else Decimal(1),
         pause_seconds=duration_seconds(rollout.pause_after_wave) if rollout else 0,

@@ -15,6 +15,7 @@ from reconciler.observed.inventories import InventoryFacts, decode_inventories
 from reconciler.observed.jobs import JobFacts, decode_jobs
 from reconciler.observed.nodes import NodeFacts, decode_nodes
 from reconciler.observed.registry import ImageFacts
+from reconciler.observed.rollouts import RolloutFacts, decode_rollouts
 
 #: The ImagePrePullJob API group (both dialects), and the dialect assumed when nothing says.
 JOB_GROUP = "operations.kubeedge.io"
@@ -31,6 +32,8 @@ class ClusterFacts:
     jobs would name (None: not checked, e.g. a plan from snapshots; then no secret is judged
     missing). `registry` holds the registry's answer per committed image reference
     (docs/registry.md; None: not asked, planning as without a registry check).
+    `rollouts` are the FleetRollout objects by group (None: not read with the
+    rest, e.g. a live plan reads them apart; docs/rollout.md).
     """
 
     nodes: Sequence[NodeFacts]
@@ -40,6 +43,7 @@ class ClusterFacts:
     inventory_served: bool
     secrets: frozenset[str] | None = None
     registry: Mapping[str, ImageFacts] | None = None
+    rollouts: Mapping[str, RolloutFacts] | None = None
 
 
 def decode_normalized_nodes(body: bytes) -> list[NodeFacts]:
@@ -48,12 +52,13 @@ def decode_normalized_nodes(body: bytes) -> list[NodeFacts]:
 
 
 def from_snapshots(nodes: bytes, jobs: bytes | None = None, inventories: bytes | None = None,
-                   *, job_api_version: str | None = None) -> ClusterFacts:
+                   *, job_api_version: str | None = None,
+                   rollouts: bytes | None = None) -> ClusterFacts:
     """Facts from `kubectl get ... -o json` outputs.
 
     The job dialect is `job_api_version` when given, else the apiVersion of the snapshot's jobs
     (the newest one seen), else v1alpha2. Raises ValueError (msgspec.DecodeError) when a
-    snapshot is not the list it should be.
+    snapshot is not the list it should be. `rollouts` is a FleetRollout list (None: not read).
     """
     job_facts = decode_jobs(jobs) if jobs else []
     if job_api_version is None:
@@ -65,4 +70,5 @@ def from_snapshots(nodes: bytes, jobs: bytes | None = None, inventories: bytes |
         inventories=decode_inventories(inventories) if inventories else [],
         job_api_version=job_api_version,
         inventory_served=inventories is not None,
+        rollouts=decode_rollouts(rollouts) if rollouts is not None else None,
     )

@@ -4,10 +4,13 @@ document, so CI can plan a pull request without cluster credentials (docs/review
     {"apiVersion": "edgefleet.io/v1alpha1", "kind": "FleetSnapshot",
      "takenAt": "2026-12-03T07:00:00Z", "jobApiVersion": "operations.kubeedge.io/v1alpha2",
      "inventoryServed": true,
-     "nodes": {"items": [...]}, "jobs": {"items": [...]}, "inventories": {"items": [...]}}
+     "nodes": {"items": [...]}, "jobs": {"items": [...]}, "inventories": {"items": [...]},
+     "rollouts": {"items": [...]}}
 
 Nodes are reduced to the fields planning reads (observed.nodes.reduce_nodes); jobs and
-inventories are kept whole (they are few, and unmanaged jobs are evidence too). Each list has
+inventories are kept whole (they are few, and unmanaged jobs are evidence too), and so are the
+FleetRollouts (one per group with a rollout policy: the progress a PR plan gates by; a snapshot
+written before they were carried has no `rollouts` and plans every rollout as new). Each list has
 the shape of `kubectl get ... -o json`, so the snapshot decodes through `from_snapshots` and
 plans exactly as the live cluster does. Pure: bytes in, values out (the writer is
 kube/snapshot.py).
@@ -37,6 +40,7 @@ class _Document(msgspec.Struct, rename="camel"):
     nodes: msgspec.Raw = msgspec.Raw(b'{"items":[]}')
     jobs: msgspec.Raw = msgspec.Raw(b'{"items":[]}')
     inventories: msgspec.Raw = msgspec.Raw(b'{"items":[]}')
+    rollouts: msgspec.Raw = msgspec.Raw(b"")  # empty: a snapshot from before rollouts were kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,7 @@ def snapshot_header(*, taken_at: datetime, job_api_version: str, inventory_serve
 
 
 def snapshot_section(name: str) -> bytes:
-    """Closes the list before and opens the list `name` ("jobs", "inventories")."""
+    """Closes the list before and opens the list `name` ("jobs", "inventories", "rollouts")."""
     return b']},"' + name.encode() + b'":{"items":['
 
 
@@ -84,5 +88,6 @@ def decode_snapshot(data: bytes) -> Snapshot:
         raise ValueError("takenAt is missing or has no time zone")
     facts = from_snapshots(bytes(document.nodes), bytes(document.jobs),
                            bytes(document.inventories) if document.inventory_served else None,
-                           job_api_version=document.job_api_version)
+                           job_api_version=document.job_api_version,
+                           rollouts=bytes(document.rollouts) or None)
     return Snapshot(facts=facts, taken_at=document.taken_at)

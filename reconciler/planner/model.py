@@ -146,7 +146,11 @@ class Plan:
         if self.changes is not None:
             result["changes"] = self.changes.to_dict()
         if self.rollouts:
-            result["rollouts"] = [{"group": r.group, **r.to_status()} for r in self.rollouts]
+            held: dict[str, dict[str, int]] = {}  # group -> reason -> nodes held back
+            for g in self.gated:
+                held.setdefault(g.group, {})[g.reason] = held.get(g.group, {}).get(g.reason, 0) + 1
+            result["rollouts"] = [{"group": r.group, **r.to_status(), "heldBack": held.get(r.group, {})}
+                                  for r in self.rollouts]
             result["gated"] = [{"node": g.node, "group": g.group, "reason": g.reason} for g in self.gated]
         if self.registry is not None:
             result["registry"] = self.registry.to_dict()

@@ -35,8 +35,8 @@ def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision:
     """
     the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=now, revision=revision,
                     job_api_version=facts.job_api_version, settings=settings,
-                    secrets=facts.secrets, rollouts=rollouts, registry=facts.registry,
-                    resolved=resolved)
+                    secrets=facts.secrets, registry=facts.registry, resolved=resolved,
+                    rollouts=rollouts if rollouts is not None else facts.rollouts)
     if base is None:
         return the_plan
     return replace(the_plan, changes=diff_fleets(base, fleet, facts.nodes, base_revision=base_revision))

@@ -21,6 +21,22 @@ def _schedule(entry: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+#: Why nodes are held back, in words (docs/rollout.md "In the plan").
+WHY: dict[str, str] = {
+    "halted": "held: the rollout is halted (over its failure budget)",
+    "paused": "held: the rollout is paused",
+    "waiting-wave": "wait for their wave to open",
+    "waiting-window": "wait for a maintenance window to open",
+    "waiting-bandwidth": "wait for their site's limit of concurrent pulls",
+}
+
+
+def held_back(reasons: Mapping[str, int]) -> str:
+    """'6 nodes wait for their wave to open (`waiting-wave`); ...' for reason -> node count."""
+    return "; ".join(f"{count(n)} {'node' if n == 1 else 'nodes'} {WHY.get(reason, reason)} "
+                     f"({code(reason)})" for reason, n in sorted(reasons.items()))
+
+
 def rollouts_section(rollouts: Sequence[Mapping[str, Any]], gated: Sequence[Mapping[str, Any]]) -> str:
     """Markdown lines, one per group with a rollout; "" when the plan has none."""
     if not rollouts:
@@ -31,7 +47,7 @@ def rollouts_section(rollouts: Sequence[Mapping[str, Any]], gated: Sequence[Mapp
     lines = ["#### Rollouts", ""]
     for entry in rollouts:
         group = str(entry.get("group"))
-        held = ", ".join(f"{count(n)} {reason}" for reason, n in sorted(waiting.get(group, {}).items()))
+        held = held_back(waiting.get(group, {}))
         state = f" **halted**: {entry.get('halted')}." if entry.get("halted") else ""
         lines.append(f"- {code(group)} (rollout {code(str(entry.get('rolloutId'))[:8])}): "
                      f"{_schedule(entry)}.{state} Next: {entry.get('nextStep')}."

@@ -101,6 +101,7 @@ def resource_type_from_crd(crd: Obj) -> ResourceType:
         categories=tuple(names.get("categories") or ()),
         has_status=any("status" in (v.get("subresources") or {}) for v in served),
         schemas=schemas,
+        printer_columns={v["name"]: tuple(v.get("additionalPrinterColumns") or ()) for v in versions},
     )
 
 

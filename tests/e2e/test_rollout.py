@@ -5,6 +5,7 @@ window holds pulls until 01:00 in Shanghai. Progress lives in FleetRollout objec
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
@@ -135,8 +137,14 @@ def test_status_kubectl_pause_and_resume_as_a_user_runs_them(rollout_bed: Bed, t
         return subprocess.run([str(KUBECTL), "--kubeconfig", kubeconfig, *args],
                               capture_output=True, text=True, check=True).stdout
 
-    # The embedded API server prints NAME AGE for every CRD (a real one adds the printer columns).
-    assert kubectl("get", "fleetrollouts").split("\n")[1].split()[0] == "line"
+    # The FleetRollout CRD's printer columns, as kubectl prints them from the server's Table.
+    header, row = kubectl("get", "fleetrollouts").splitlines()
+    assert header.split() == ["NAME", "WAVE", "WAVES", "DONE", "FAILED", "TOTAL", "BUDGET-USED",
+                              "NEXT", "AGE"]
+    cells = {name: row[header.index(name):].split()[0] for name in header.split() if name != "NEXT"}
+    assert (cells["NAME"], cells["WAVE"], cells["WAVES"], cells["DONE"], cells["FAILED"],
+            cells["TOTAL"], cells["BUDGET-USED"]) == ("line", "0", "3", "0", "2", "8", "100.0%")
+    assert row[header.index("NEXT"):header.index("AGE")].startswith("halted: 2 of 2 nodes tried failed")
     shown_wave = kubectl("get", "fro", "line", "-o", "jsonpath={.status.wave}/{.status.nodesFailed}")
     assert shown_wave == "0/2"
     missing = runner.invoke(app, ["rollout", "resume", "nosuch", "--kubeconfig", kubeconfig])
@@ -155,3 +163,42 @@ def test_status_kubectl_pause_and_resume_as_a_user_runs_them(rollout_bed: Bed, t
     after = bed.sync().plan
     assert after is not None and {g.reason for g in after.gated} <= {"waiting-wave", "paused"}
     assert _rollout(bed)["spec"]["paused"] is False
+
+
+def test_a_plan_from_a_snapshot_gates_as_the_cluster_does(rollout_bed: Bed, tmp_path: Path) -> None:
+    bed = rollout_bed
+    kubeconfig = str(tmp_path / "kubeconfig")
+    bed.converge()
+    bed.repo.commit(_files(BAD, ROLLOUT), "Line A: agent 2.0.1 (a typo)")
+    _cycles(bed, 6)
+    assert _rollout(bed)["status"]["halted"]
+    runner = CliRunner()
+    plan_args = ["plan", "--repo", str(bed.repo.path), "-o", "json"]
+
+    def snapshot_plan(name: str, *, keep_rollouts: bool = True) -> tuple[dict[str, Any], str]:
+        out = tmp_path / name
+        taken = runner.invoke(app, ["snapshot", "--kubeconfig", kubeconfig, "-o", str(out)])
+        assert taken.exit_code == 0 and ", 1 rollouts (" in taken.stderr, taken.output
+        if not keep_rollouts:  # as a snapshot written before FleetRollouts were kept
+            document = orjson.loads(gzip.decompress(out.read_bytes()))
+            del document["rollouts"]
+            out.write_bytes(gzip.compress(orjson.dumps(document)))
+        run = runner.invoke(app, [*plan_args, "--snapshot", str(out), "--max-age", "3650d"])
+        assert run.exit_code in (0, 2), run.output
+        planned = orjson.loads(run.stdout)
+        (line,) = [r for r in planned["rollouts"] if r["group"] == "line"]
+        return line, run.stdout
+
+    halted, printed = snapshot_plan("halted.json.gz")
+    assert printed == runner.invoke(app, [*plan_args, "--kubeconfig", kubeconfig]).stdout
+    assert halted["halted"].startswith("2 of 2 nodes tried failed")
+    assert {g["reason"] for g in orjson.loads(printed)["gated"] if g["group"] == "line"} == {"halted"}
+
+    # After `rollout resume` the snapshot carries the accepted failures: the PR plan goes on
+    # where the cluster would; without the FleetRollouts it would halt the rollout again.
+    assert runner.invoke(app, ["rollout", "resume", "line", "--kubeconfig", kubeconfig]).exit_code == 0
+    resumed, printed = snapshot_plan("resumed.json.gz")
+    assert printed == runner.invoke(app, [*plan_args, "--kubeconfig", kubeconfig]).stdout
+    assert resumed["halted"] == "" and resumed["acceptedFailures"] == 2
+    blind, _ = snapshot_plan("blind.json.gz", keep_rollouts=False)
+    assert blind["halted"].startswith("2 of 2 nodes tried failed") and blind["acceptedFailures"] == 0

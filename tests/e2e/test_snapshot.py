@@ -85,7 +85,7 @@ def test_a_snapshot_keeps_only_what_planning_reads(live: tuple[EmbeddedCluster, 
     document = orjson.loads(gzip.decompress(out.read_bytes()))
     node = document["nodes"]["items"][0]
     assert set(node) == {"metadata", "status"}
-    assert set(node["metadata"]) == {"name", "labels"}
+    assert set(node["metadata"]) == {"name", "labels", "creationTimestamp"}
     assert set(node["status"]) <= {"conditions", "images"}
     assert [c["type"] for c in node["status"]["conditions"]] == ["Ready"]
     assert document["kind"] == "FleetSnapshot" and document["takenAt"].endswith("Z")

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from reconciler.manifests import load_fleet
+from reconciler.manifests.fleet import LabelRequirement
 from reconciler.manifests.rollout_policy import Bandwidth, Wave, Window
 
 from .conftest import yaml
@@ -78,5 +79,36 @@ def test_a_group_without_rollout_keys_has_no_policy() -> None:
                  id="bandwidth"),
 ])
 def test_invalid_rollout_keys_are_errors_at_their_line(extra: str, expected: str) -> None:
+    errors = [str(e) for e in load_fleet({"g.yaml": _group(extra)}).errors]
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+def test_a_canary_selector_takes_match_expressions() -> None:
+    extra = ("  rollout:\n    waves: [{nodes: 100%}]\n    canary:\n      selector:\n"
+             "        matchLabels: {tier: shop}\n"
+             "        matchExpressions:\n"
+             "          - {key: ring, operator: In, values: [early, canary, canary]}\n"
+             "          - {key: frozen, operator: DoesNotExist}\n")
+    fleet = load_fleet({"g.yaml": _group(extra)}).fleet
+    assert fleet is not None
+    policy = fleet.group("shop").rollout
+    assert policy is not None and policy.has_canary
+    assert policy.canary == (("tier", "shop"),)
+    assert policy.canary_expressions == (LabelRequirement("frozen", "DoesNotExist"),
+                                         LabelRequirement("ring", "In", ("canary", "early")))
+
+
+@pytest.mark.parametrize(("canary", "expected"), [
+    pytest.param("{selector: {}}", "g.yaml:7:56: canary.selector needs matchLabels or "
+                 "matchExpressions", id="empty-selector"),
+    pytest.param("{selector: {matchExpressions: [{key: ring, operator: In}]}}",
+                 "g.yaml:7:76: operator In needs a non-empty values list", id="in-without-values"),
+    pytest.param("{selector: {matchExpressions: [{key: ring, operator: Exists, values: [a]}]}}",
+                 "g.yaml:7:76: operator Exists takes no values", id="exists-with-values"),
+    pytest.param("{selector: {matchExpressions: [{key: ring, operator: Near}]}}",
+                 "g.yaml:7:", id="unknown-operator"),
+])
+def test_invalid_canary_selectors_are_errors_at_their_line(canary: str, expected: str) -> None:
+    extra = f"  rollout: {{waves: [{{nodes: 100%}}], canary: {canary}}}\n"
     errors = [str(e) for e in load_fleet({"g.yaml": _group(extra)}).errors]
     assert len(errors) == 1 and errors[0].startswith(expected), errors

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from reconciler.desired import DesiredState
+from reconciler.inventory import parse_time
 from reconciler.manifests.fleet import Fleet, NodeGroupSpec
 from reconciler.manifests.rollout_policy import RolloutPolicy
 from reconciler.observed.inventories import InventoryStatus
 from reconciler.observed.nodes import NodeFacts
 from reconciler.observed.rollouts import RolloutFacts
 from reconciler.planner.jobs import JobKey
-from reconciler.planner.rollout.model import Gated, GateReason, RolloutStatus
+from reconciler.planner.rollout.model import Gated, GateReason, RolloutStatus, iso
 from reconciler.planner.rollout.progress import WaveCounts, progress
-from reconciler.planner.rollout.waves import assign_waves, rollout_id, wave_count
+from reconciler.planner.rollout.waves import assign_waves, place_late_joiners, rollout_id, wave_count
 from reconciler.planner.rollout.windows import inside_window, next_opening
 
 Work = dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]]
@@ -54,7 +55,7 @@ def gate_work(fleet: Fleet, desired: DesiredState, nodes: Sequence[NodeFacts],
     candidates: dict[str, set[str]] = {g.name: set() for g in groups}
     for (owner, _, _), buckets in work.items():
         if owner in candidates:
-            candidates[owner].update(node for entries in buckets.values() for _, node in entries)
+            candidates[owner].update([node for entries in buckets.values() for _, node in entries])
     admitted: dict[str, set[str]] = {}
     gated: list[Gated] = []
     rollouts: list[RolloutStatus] = []
@@ -137,6 +138,10 @@ def _gate_group(group: NodeGroupSpec, policy: RolloutPolicy, desired: DesiredSta
                 ) -> tuple[RolloutStatus, set[str], dict[str, GateReason], datetime | None]:
     rollout = rollout_id(group)
     owned, waves = _members(group, policy, rollout, desired, by_name)
+    if record is not None and record.status.rollout_id == rollout and record.status.started:
+        current = min(record.status.wave, wave_count(policy) - 1)
+        place_late_joiners(waves, lambda n: by_name[n].created,
+                           started=parse_time(record.status.started), current=current)
     members: list[list[str]] = [[] for _ in range(wave_count(policy))]
     for name, (wave, _) in waves.items():
         members[wave].append(name)
@@ -164,6 +169,10 @@ def _gate_group(group: NodeGroupSpec, policy: RolloutPolicy, desired: DesiredSta
     if any(r == "waiting-window" for r in reasons.values()):
         opening = next_opening(policy.windows, now)
         revisit = min(t for t in (revisit, opening) if t is not None) if opening or revisit else None
+        # Say why nothing starts (the status, `rollout status` and the plan show it).
+        when = f"the next opens at {iso(opening)}" if opening else "none is scheduled"
+        status = replace(status, next_step=f"waiting for a maintenance window: {when}",
+                         next_at=revisit)
     return status, allowed | (candidates - waves.keys()), reasons, revisit
 
 

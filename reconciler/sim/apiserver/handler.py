@@ -230,6 +230,10 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
     def _now(self) -> datetime:
         return self.server.store.now()
 
+    def _printer_columns(self, route: Route) -> tuple[Obj, ...]:
+        """The additionalPrinterColumns of the route's CRD version (none for built-in types)."""
+        return self.server.store.resource(route.group, route.plural).printer_columns.get(route.version, ())
+
     def _verb_get(self, route: Route, query: Query, raw: bytes) -> None:
         store = self.server.store
         data = store.get_bytes(route.group, route.plural, route.name or "",
@@ -237,7 +241,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         if tables.wants_table(self.headers.get("Accept", "")):
             obj = orjson.loads(data)
             rv = obj["metadata"].get("resourceVersion", "")
-            self._send_obj(200, tables.table(route.group, route.plural, [obj], self._now(), rv))
+            self._send_obj(200, tables.table(route.group, route.plural, [obj], self._now(), rv,
+                                             printer_columns=self._printer_columns(route)))
             return
         self._send(200, data)
 
@@ -250,7 +255,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             limit=query.integer("limit"), continue_token=query.get("continue") or None)
         if tables.wants_table(self.headers.get("Accept", "")):
             objs = [orjson.loads(b) for b in items]
-            self._send_obj(200, tables.table(route.group, route.plural, objs, self._now(), rv, token))
+            self._send_obj(200, tables.table(route.group, route.plural, objs, self._now(), rv, token,
+                                             printer_columns=rt.printer_columns.get(route.version, ())))
             return
         meta: Obj = {"resourceVersion": rv}
         if token:
@@ -289,7 +295,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 if as_table and kind != "BOOKMARK":
                     obj = orjson.loads(data)
                     data = orjson.dumps(tables.table(route.group, route.plural, [obj], self._now(),
-                                                     obj["metadata"].get("resourceVersion", "")))
+                                                     obj["metadata"].get("resourceVersion", ""),
+                                                     printer_columns=self._printer_columns(route)))
                 self._chunk(b'{"type":"' + kind.encode() + b'","object":' + data + b"}\n")
                 sent += 1
                 if faults.drop_watch_after_events is not None and sent >= faults.drop_watch_after_events:

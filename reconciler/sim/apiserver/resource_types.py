@@ -35,6 +35,8 @@ class ResourceType:
     # built-in types keep `status` given on create (kubelets register Nodes with status);
     # custom resources with a status subresource drop it, as the API server does
     keep_status_on_create: bool = False
+    # a CRD version's additionalPrinterColumns (the columns `kubectl get` prints), per version
+    printer_columns: dict[str, tuple[Obj, ...]] = field(default_factory=dict)
 
     @property
     def list_kind(self) -> str:

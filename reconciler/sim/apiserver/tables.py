@@ -1,16 +1,19 @@
 """Server-side printing: the `meta.k8s.io/v1` Table that `kubectl get` asks for with
 `Accept: application/json;as=Table;g=meta.k8s.io;v=v1`. Nodes get NAME STATUS ROLES AGE
-VERSION as the kubelet's printer shows them, namespaces NAME STATUS AGE, everything else
-NAME AGE (the columns of a CRD without additionalPrinterColumns)."""
+VERSION as the kubelet's printer shows them, namespaces NAME STATUS AGE, a custom resource
+NAME and its CRD version's additionalPrinterColumns (simple `.a.b[0]` JSONPaths; `date`
+columns print as an age), everything else NAME AGE (the columns of a CRD without them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from reconciler.sim.apiserver.errors import Obj
 
-Column = tuple[str, str, Callable[[Obj, datetime], str]]  # (name, type, cell)
+Column = tuple[str, str, Callable[[Obj, datetime], Any]]  # (name, type, cell)
 
 
 def human_age(seconds: float) -> str:
@@ -38,11 +41,51 @@ def human_age(seconds: float) -> str:
 
 def _age(obj: Obj, now: datetime) -> str:
     created = (obj.get("metadata") or {}).get("creationTimestamp")
-    if not created:
-        return "<unknown>"
-    when = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return _since(created, now) if created else "<unknown>"
+
+
+def _since(timestamp: str, now: datetime) -> str:
+    when = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     current = now if now.tzinfo else now.replace(tzinfo=UTC)
     return human_age((current - when).total_seconds())
+
+
+_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+
+
+def _json_path(path: str) -> list[str | int] | None:
+    """The steps of a simple JSONPath (`.status.wave`, `.spec.items[0].name`), or None."""
+    steps: list[str | int] = []
+    at = 0
+    while at < len(path):
+        found = _STEP.match(path, at)
+        if found is None:
+            return None
+        steps.append(found.group(1) if found.group(1) is not None else int(found.group(2)))
+        at = found.end()
+    return steps
+
+
+def _printer_column(column: Obj) -> Column:
+    """A column of a CRD's additionalPrinterColumns; a missing value is an empty cell."""
+    steps, kind = _json_path(str(column.get("jsonPath") or "")), str(column.get("type") or "string")
+
+    def cell(obj: Obj, now: datetime) -> Any:
+        value: Any = obj
+        for step in steps or ():
+            if isinstance(step, int):
+                value = value[step] if isinstance(value, list) and step < len(value) else None
+            else:
+                value = value.get(step) if isinstance(value, dict) else None
+        if steps is None or value is None:
+            return None
+        if kind == "date":
+            return _since(str(value), now) if isinstance(value, str) and value else None
+        if kind == "string" and not isinstance(value, str):
+            return str(value)
+        return value
+
+    return (str(column.get("name") or ""), kind, cell)
 
 
 def _name(obj: Obj, _now: datetime) -> str:
@@ -88,11 +131,17 @@ def wants_table(accept: str) -> bool:
 
 
 def table(group: str, plural: str, items: list[Obj], now: datetime, resource_version: str,
-          continue_token: str | None = None) -> Obj:
-    """A Table of `items` (full objects) with each row's object as PartialObjectMetadata."""
-    columns = COLUMNS.get((group, plural), [_NAME, _AGE])
+          continue_token: str | None = None, *, printer_columns: Sequence[Obj] = ()) -> Obj:
+    """A Table of `items` (full objects) with each row's object as PartialObjectMetadata.
+    `printer_columns` are the additionalPrinterColumns of a custom resource's version."""
+    columns = ([_NAME, *(_printer_column(c) for c in printer_columns)] if printer_columns
+               else COLUMNS.get((group, plural), [_NAME, _AGE]))
+    extra = {str(c.get("name")): c for c in printer_columns}
     definitions = [{"name": name, "type": typ, "format": "name" if name == "Name" else "",
-                    "description": "", "priority": 0} for name, typ, _ in columns]
+                    "description": (f"Custom resource definition column (in JSONPath format): "
+                                    f"{extra[name].get('jsonPath')}") if name in extra else "",
+                    "priority": int(extra[name].get("priority") or 0) if name in extra else 0}
+                   for name, typ, _ in columns]
     rows = [{"cells": [cell(obj, now) for _, _, cell in columns],
              "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                         "metadata": obj.get("metadata") or {}}}

@@ -139,6 +139,12 @@ class ImageCatalogue:
         """Publish (or replace) an image."""
         self._images[image.ref] = image
 
+    def withdraw(self, ref: str) -> None:
+        """Make `ref` not found from now on (a tag deleted, or one that was never pushed)."""
+        norm = normalize_image(ref)
+        self._images.pop(norm, None)
+        self._missing = self._missing | {norm}
+
 
 def default_catalogue(*, unknown_exist: bool = True,
                       extra: Mapping[str, int] | None = None) -> ImageCatalogue:

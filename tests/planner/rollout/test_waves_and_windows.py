@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from reconciler.manifests.fleet import LabelRequirement
 from reconciler.manifests.rollout_policy import RolloutPolicy, Wave, Window
 from reconciler.planner.rollout import assign_waves
+from reconciler.planner.rollout.waves import is_canary, wave_count
 from reconciler.planner.rollout.windows import inside_window, next_opening
 
 SHARES = RolloutPolicy(waves=(Wave(share=Decimal("0.1")), Wave(share=Decimal("0.5")), Wave(share=Decimal(1))))
@@ -92,3 +94,39 @@ def test_no_window_means_always_open_and_any_window_opens() -> None:
     now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
     assert inside_window([], now)
     assert next_opening([SHANGHAI, LATE], now) == datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
+
+
+CANARY_NODES = [
+    ("early-shop", {"ring": "early", "tier": "shop"}),
+    ("canary-shop", {"ring": "canary", "tier": "shop"}),
+    ("frozen-canary", {"ring": "canary", "tier": "shop", "frozen": "yes"}),
+    ("canary-lab", {"ring": "canary", "tier": "lab"}),
+    ("plain-shop", {"tier": "shop"}),
+    ("stable-shop", {"ring": "stable", "tier": "shop"}),
+]
+
+
+@pytest.mark.parametrize(("labels", "expressions", "canaries"), [
+    pytest.param((), (LabelRequirement("ring", "In", ("canary", "early")),),
+                 ["canary-lab", "canary-shop", "early-shop", "frozen-canary"], id="in"),
+    pytest.param((), (LabelRequirement("ring", "NotIn", ("canary", "early")),),
+                 ["plain-shop", "stable-shop"], id="not-in-includes-unlabelled"),
+    pytest.param((("tier", "shop"),), (LabelRequirement("ring", "Exists"),),
+                 ["canary-shop", "early-shop", "frozen-canary", "stable-shop"], id="exists"),
+    pytest.param((), (LabelRequirement("ring", "DoesNotExist"),), ["plain-shop"], id="does-not-exist"),
+    pytest.param((("tier", "shop"),), (LabelRequirement("frozen", "DoesNotExist"),
+                                       LabelRequirement("ring", "In", ("canary", "early"))),
+                 ["canary-shop", "early-shop"], id="labels-and-expressions"),
+    pytest.param((("ring", "canary"),), (),
+                 ["canary-lab", "canary-shop", "frozen-canary"], id="match-labels-only"),
+])
+def test_canary_selectors_pick_wave_zero(labels: tuple[tuple[str, str], ...],
+                                         expressions: tuple[LabelRequirement, ...],
+                                         canaries: list[str]) -> None:
+    policy = RolloutPolicy(waves=(Wave(count=1), Wave(share=Decimal(1))), canary=labels,
+                           canary_expressions=expressions)
+    fillers = [(name, {"tier": "bulk", "ring": "stable"}) for name, _ in _nodes(20)]
+    waves = assign_waves(policy, "r1", [*CANARY_NODES, *fillers])
+    assert sorted(n for n, (w, _) in waves.items() if w == 0 and n in dict(CANARY_NODES)) == canaries
+    assert wave_count(policy) == 3 and sum(1 for w, _ in waves.values() if w == 1) == 1
+    assert all(is_canary(policy, dict(lab)) == (name in canaries) for name, lab in CANARY_NODES)

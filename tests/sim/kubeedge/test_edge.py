@@ -124,3 +124,14 @@ def test_image_gc_removes_old_unused_images_above_threshold() -> None:
     edge.add_image(PRIVATE, T0)  # younger than the minimum GC age
     assert edge.collect_garbage(T0) == [PUBLIC.ref]
     assert set(edge.images) == {SMALL.ref, PRIVATE.ref}
+
+
+def test_a_withdrawn_tag_is_not_found_even_where_unknown_images_exist() -> None:
+    catalogue = ImageCatalogue([PUBLIC], unknown_exist=True)
+    catalogue.withdraw("nginx:1.25")
+    catalogue.withdraw("registry.example.com/retail/display:1.4.1-rc")
+    for ref in ("nginx:1.25", "registry.example.com/retail/display:1.4.1-rc"):
+        out = simulate_pull(node(), [ref], catalogue, secret="", secret_state="none", attempts=1,
+                            whole_list=True)
+        assert not out.ok and "not found" in str(out), out
+    assert catalogue.lookup("registry.example.com/retail/display:1.4.0") is not None
