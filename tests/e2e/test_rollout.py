@@ -165,8 +165,13 @@ def test_status_kubectl_pause_and_resume_as_a_user_runs_them(rollout_bed: Bed, t
     assert _rollout(bed)["spec"]["paused"] is False
 
 
-def test_a_plan_from_a_snapshot_gates_as_the_cluster_does(rollout_bed: Bed, tmp_path: Path) -> None:
+def test_a_plan_from_a_snapshot_gates_as_the_cluster_does(rollout_bed: Bed, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     bed = rollout_bed
+    # Both plans of a comparison at one instant: a wave that settles with no recorded time is
+    # done "now", so two `plan` runs a second apart print different waveDoneAt/nextAt.
+    instant = datetime.now(UTC).replace(microsecond=0)
+    monkeypatch.setattr("reconciler.cli.plan.utc_now", lambda: instant)
     kubeconfig = str(tmp_path / "kubeconfig")
     bed.converge()
     bed.repo.commit(_files(BAD, ROLLOUT), "Line A: agent 2.0.1 (a typo)")
