@@ -119,6 +119,9 @@ class Plan:
     # gated group's new rollout status (written to its FleetRollout by the reconciler).
     gated: tuple[Any, ...] = ()  # rollout.Gated, sorted
     rollouts: tuple[Any, ...] = ()  # rollout.RolloutStatus, by group
+    # Edge agent reports (docs/agent.md): nodes with a fresh / stale report, evicted pairs,
+    # disk deferrals. None when no node has a report.
+    agent: dict[str, Any] | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -147,6 +150,8 @@ class Plan:
         if self.rollouts:
             result["rollouts"] = [{"group": r.group, **r.to_status()} for r in self.rollouts]
             result["gated"] = [{"node": g.node, "group": g.group, "reason": g.reason} for g in self.gated]
+        if self.agent is not None:
+            result["agent"] = self.agent
         return result
 
 
