@@ -139,8 +139,8 @@ def forget_evicted(view: AgentView, evidence: Mapping[str, list[JobEvidence]],
                    observed: Mapping[str, InventoryFacts]
                    ) -> tuple[AgentView, dict[str, list[JobEvidence]], dict[str, InventoryFacts]]:
     """Drop the confirmations a fresh report contradicts: from the observed statuses (their
-    images confirmed no later than the report and absent from it) and from job evidence (images
-    pulled by jobs that ended no later than the report). Returns the view with `evicted` set
+    images confirmed no later than the report and absent from it) and, for those images, from
+    the evidence of jobs created before the report. Returns the view with `evicted` set
     (node -> images), and the corrected evidence and observed objects."""
     evicted: dict[str, frozenset[str]] = {}
     fixed_observed = dict(observed)
@@ -155,17 +155,18 @@ def forget_evicted(view: AgentView, evidence: Mapping[str, list[JobEvidence]],
             status = msgspec.structs.replace(
                 inventory.status, images=tuple(i for i in inventory.status.images if i.image not in gone))
             fixed_observed[node] = msgspec.structs.replace(inventory, status=status)
-    fixed_evidence = {node: [_without_stale_pulls(ev, view.fresh[node]) if node in view.fresh else ev
+    fixed_evidence = {node: [_without(ev, evicted[node], view.fresh[node]) if node in evicted else ev
                              for ev in items] for node, items in evidence.items()}
     return replace(view, evicted=evicted), fixed_evidence, fixed_observed
 
 
-def _without_stale_pulls(ev: JobEvidence, report: NodeReport) -> JobEvidence:
-    """A job that ended before the report cannot confirm what the report does not hold."""
-    if (ev.ended or ev.created) > report.observed_at:
+def _without(ev: JobEvidence, gone: frozenset[str], report: NodeReport) -> JobEvidence:
+    """A job created before the report cannot confirm again what was recorded before the report
+    and what the report no longer holds: that pull is the one the edge undid. (A job created
+    after the report, the re-pull, confirms as usual.)"""
+    if ev.created > report.observed_at or ev.pulled.isdisjoint(gone):
         return ev
-    pulled = ev.pulled & report.held
-    return ev if pulled == ev.pulled else replace(ev, pulled=pulled)
+    return replace(ev, pulled=ev.pulled - gone)
 
 
 def _free_bytes(agent: AgentStatus, trust: AgentTrust) -> int | None:
