@@ -35,6 +35,7 @@ from reconciler.sim.kubeedge.registry import ImageCatalogue, default_catalogue
 from reconciler.sim.served import CRD_GROUP, new_store
 
 SUPPORTED_KUBEEDGE = ("1.21", "1.16")
+CRD_INVENTORY_GROUP = "edgefleet.io"  # EdgeNodeInventory: one per node, written by its agent
 # base64 of {"username":"edgefleet","password":"placeholder"}: no credential of anyone's
 PLACEHOLDER_AUTH_CONFIG = base64.b64encode(
     b'{"username":"edgefleet","password":"placeholder"}').decode("ascii")
@@ -114,8 +115,9 @@ class EmbeddedCluster:
         self.fleet.on_store_change = self.agents.store_changed
         self.simulation.controllers.append(self.agents)
         self.agents.run_on(spread(list(self.nodes), agents))
-        self.server: ApiServer | None = ApiServer(self.store, faults=self.faults, host=host,
-                                                  port=port) if serve else None
+        self.server: ApiServer | None = ApiServer(
+            self.store, faults=self.faults, host=host, port=port,
+            node_scoped=frozenset({(CRD_INVENTORY_GROUP, "edgenodeinventories")})) if serve else None
         self._started = False
 
     # ----- lifecycle -----
