@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.controller.digest import digest
+from reconciler.controller.gitpoll import RevisionStatus
 from tests.e2e.conftest import AGENT_V1, MOSQUITTO, Bed, make_bed
 from tests.fleetrepo import FleetRepo
 
@@ -40,6 +42,9 @@ def test_a_complete_inventory_leaves_nothing_unknown_and_an_eviction_is_repulled
     assert evicted.plan is not None
     assert evicted.plan.to_dict()["agent"]["pairsEvicted"] == 1
     assert [job.node_names for job in evicted.plan.create] == [(victim,)]
+    seen = digest(evicted, None, RevisionStatus("x", None, None, "x", None), attempt_limit=5,
+                  finished_at=bed.cluster.clock.now(), duration=0.1)
+    assert dict(seen.agent)["pairsEvicted"] == 1  # what edgefleet_agent_inventory exports
     assert AGENT_V1 in evicted.plan.create[0].images
     # The inventory no longer claims the evicted image until a job confirms it again.
     assert AGENT_V1 not in {i["image"] for i in bed.inventory(victim)["status"]["images"]}
