@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) -m bench.registry
 	$(PY) -m bench.drift
 	$(PY) -m bench.snapshot
+	$(PY) -m bench.agent_writes
 
 # The CRI runtime.v1 client stubs of `edgefleet agent`, shipped generated (reconciler/agent/cri/).
 CRI := reconciler/agent/cri

@@ -6,6 +6,12 @@ races them (a merge patch merges maps and leaves absent keys alone; the agent's 
 replaced whole). The object is created when absent (the reconciler may create it at the same
 moment: 409 AlreadyExists just means "patch it now").
 
+The writer acts for one node only. When the identity it writes as is a node identity
+(`system:node:<name>`: the agent impersonates its node, or cloudcore does when it forwards from
+edgecore's MetaServer), that node must be the writer's: an agent configured for node A but holding
+node B's identity is refused before any request (NodeIdentityError), and every request names the
+writer's own node, never another (the API server's RBAC rule in docs/agent.md refuses the rest).
+
 When to write is decided by `write_due` (pure): when the content hash differs from the last one
 written, or when the resync time (`resync` seconds after the last write, jittered +-10 % so that
 a fleet restarted together spreads out) has passed, so that `observedAt` shows a live agent.
@@ -22,7 +28,7 @@ from typing import Any
 import orjson
 
 from reconciler.agent.report import AgentReport
-from reconciler.kube.errors import ApiRejected
+from reconciler.kube.errors import ApiRejected, KubeError
 from reconciler.kube.session import Session
 
 log = logging.getLogger("edgefleet.agent")
@@ -33,6 +39,29 @@ MERGE_PATCH = "application/merge-patch+json"
 #: Default refresh of an unchanged report (seconds) and its jitter (fraction of it, either way).
 DEFAULT_RESYNC = 1800.0
 RESYNC_JITTER = 0.1
+
+
+NODE_USER_PREFIX = "system:node:"
+NODES_GROUP = "system:nodes"
+
+
+class NodeIdentityError(KubeError):
+    """The identity the agent writes as belongs to another node than the one it reports on."""
+
+
+def node_identity(node: str) -> str:
+    """The Kubernetes user name of node `node`, as the kubelet and cloudcore use it."""
+    return NODE_USER_PREFIX + node
+
+
+def check_identity(node: str, identity: str | None) -> None:
+    """Raise NodeIdentityError when `identity` is another node's (`system:node:<other>`).
+
+    Identities that are not node identities (a service account, a user) are left to RBAC."""
+    if identity and identity.startswith(NODE_USER_PREFIX) and identity != node_identity(node):
+        raise NodeIdentityError(
+            f"refusing to write the inventory of node {node} as {identity}: an agent writes only "
+            f"its own node's EdgeNodeInventory (check --node-name and the agent's credentials)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +87,13 @@ class InventoryWriter:
     """Writes one node's `status.agent`; remembers the last write to skip unchanged ones."""
 
     def __init__(self, session: Session, node: str, *, resync: float = DEFAULT_RESYNC,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, identity: str | None = None) -> None:
+        """`identity`: the user the session acts as, when known (e.g. `system:node:<node>`).
+        Raises NodeIdentityError when it is another node's."""
+        check_identity(node, identity)
         self.session = session
         self.node = node
+        self.identity = identity
         self.resync = resync
         self.last: Written | None = None
         self._rng = rng or random.Random()

@@ -16,7 +16,7 @@ import typer
 from reconciler.agent.connect import connect
 from reconciler.agent.loop import log_round, poll_once, run_forever, summary
 from reconciler.agent.runtime import DEFAULT_TIMEOUT, CriError, CriRuntime, choose_socket
-from reconciler.agent.writer import InventoryWriter
+from reconciler.agent.writer import InventoryWriter, node_identity
 from reconciler.cli.app import app
 from reconciler.cli.messages import fail
 from reconciler.cli.run import parse_duration
@@ -63,6 +63,10 @@ def agent_command(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the report as JSON; write nothing.")] = False,
     log_format: Annotated[str, typer.Option("--log-format", help="json or text.")] = "json",
+    as_node: Annotated[bool, typer.Option(
+        "--as-node", help="Act as the node's own identity, system:node:<node-name> (group "
+        "system:nodes), by impersonation: the credentials need impersonate rights on that "
+        "node only (docs/agent.md). Through MetaServer, cloudcore does this instead.")] = False,
 ) -> None:
     if log_format not in ("json", "text"):
         fail(f"--log-format {log_format!r}: expected json or text")
@@ -79,8 +83,9 @@ def agent_command(
             result = poll_once(runtime.snapshot, None, _now())
             typer.echo(orjson.dumps(result.report.as_status(), option=orjson.OPT_INDENT_2).decode())
             return
-        session = connect(kubeconfig, server)
-        writer = InventoryWriter(session, node_name, resync=resync_seconds)
+        session = connect(kubeconfig, server, as_node=node_name if as_node else None)
+        writer = InventoryWriter(session, node_name, resync=resync_seconds,
+                                 identity=node_identity(node_name) if as_node else None)
         try:
             if once:
                 writer.adopt_stored(_now())

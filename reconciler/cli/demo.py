@@ -31,6 +31,7 @@ from rich.logging import RichHandler
 from reconciler.cli.app import app
 from reconciler.cli.demo_change import find_bump, send_push_webhook
 from reconciler.cli.demo_drift import drift_checkpoint, report_directory, report_drift
+from reconciler.cli.demo_eviction import evict_and_repull
 from reconciler.cli.demo_git import GitError, ServedFleetRepository
 from reconciler.cli.demo_rollout import RolloutDemo, rollout_steps
 from reconciler.cli.demo_view import DemoStatus, LiveDisplay, summary
@@ -124,6 +125,16 @@ def _wait(controller: Controller, display: LiveDisplay, status: DemoStatus, clus
     return False
 
 
+def _eviction_step(cluster: EmbeddedCluster, controller: Controller, display: LiveDisplay,
+                   status: DemoStatus) -> tuple[str, float, bool]:
+    """Step 4 (demo_eviction.py): edge image GC evicts an image; the agent reports, edgefleet re-pulls."""
+    def set_phase(phase: str) -> None:
+        status.phase = phase
+
+    return evict_and_repull(cluster, set_phase, lambda done, deadline: _wait(
+        controller, display, status, cluster, done, deadline), step=4)
+
+
 def run_demo(settings: DemoSettings, console: Console) -> int:
     """Run the demo; returns the exit code (0: converged after the change, 1: it did not)."""
     started = time.monotonic()
@@ -133,7 +144,7 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
         cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
         status.phase = "starting the embedded cluster"
         cluster = EmbeddedCluster(nodes=settings.nodes, speed=settings.speed, seed=settings.seed,
-                                  fleet=_fleet_options(settings))
+                                  fleet=_fleet_options(settings), agents=1.0)
         cleanup.callback(cluster.stop)
         cluster.start()
         silent, slow = _characters(cluster, _fleet_options(settings).sites)
@@ -192,11 +203,13 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
             converged = _wait(controller, display, status, cluster, after_push, started + settings.timeout)
             phases.append((f"convergence after the push of {revision[:12]}", time.monotonic() - changed,
                            converged))
-            if converged:  # docs/rollout.md: a rollout in two waves, then a halt on its failure budget
+            if converged:
+                phases.append(_eviction_step(cluster, controller, display, status))
+            if phases[-1][2]:  # docs/rollout.md: a rollout in two waves, then a halt on its failure budget
                 phases += rollout_steps(RolloutDemo(
                     repo, controller.url, secret, session, cluster.catalogue, status,
                     lambda done, until: _wait(controller, display, status, cluster, done, until)),
-                    first=4, budget=40.0)
+                    first=5, budget=40.0)
         summary(console, controller.state.snapshot(), phases=phases, status_url=status.status_url)
         report_drift(controller, console, report_directory())
         status.phase = "cleaning up"

@@ -23,6 +23,18 @@ app.add_typer(sim_app)
 EXIT_STOPPED, EXIT_USAGE = 0, 2
 
 
+def agent_share(text: str) -> float | None:
+    """`none` 0, `all` 1, `30%` (or `30`) 0.3; None when it is none of these."""
+    word = text.strip().lower()
+    if word in ("none", "all"):
+        return 0.0 if word == "none" else 1.0
+    try:
+        percent = float(word.removesuffix("%"))
+    except ValueError:
+        return None
+    return percent / 100 if 0 <= percent <= 100 else None
+
+
 @sim_app.command("serve")
 def serve(
     nodes: Annotated[int, typer.Option(help="Edge nodes to simulate.", min=0)] = 50,
@@ -39,15 +51,23 @@ def serve(
              "(0 none, as KubeEdge by default; -1 all).", min=-1)] = 0,
     pull_secret: Annotated[list[str] | None, typer.Option(
         help="namespace/name of a registry secret to pre-create (repeatable).")] = None,
+    agents: Annotated[str, typer.Option(
+        help="Edge nodes running the edge inventory agent, which writes status.agent of their "
+             "EdgeNodeInventory (docs/agent.md): none, all, or a percentage such as 30%.")] = "all",
 ) -> None:
     """Serve a simulated KubeEdge cluster and print how to use it with kubectl."""
     if kubeedge not in SUPPORTED_KUBEEDGE:
         typer.echo(f"error: --kubeedge must be one of {', '.join(SUPPORTED_KUBEEDGE)}, "
                    f"not {kubeedge!r}", err=True)
         raise typer.Exit(EXIT_USAGE)
+    share = agent_share(agents)
+    if share is None:
+        typer.echo(f"error: --agents must be none, all or a percentage from 0% to 100%, not {agents!r}",
+                   err=True)
+        raise typer.Exit(EXIT_USAGE)
     try:
         cluster = EmbeddedCluster(nodes=nodes, kubeedge=kubeedge, speed=speed, seed=seed,
-                                  image_cap=image_cap, port=port)
+                                  image_cap=image_cap, port=port, agents=share)
         for ref in pull_secret or []:
             cluster.add_pull_secret(ref)
         cluster.start()
@@ -63,11 +83,14 @@ def serve(
     try:
         path = cluster.write_kubeconfig(kubeconfig_out)
         typer.echo(f"embedded KubeEdge {kubeedge} cluster at {cluster.url}: {nodes} edge nodes, "
-                   f"{len(cluster.control_plane)} control-plane nodes, clock x{speed:g}")
+                   f"{len(cluster.control_plane)} control-plane nodes, clock x{speed:g}, "
+                   f"{len(cluster.agents.nodes)} edge inventory agents")
         typer.echo(f"kubeconfig written to {path}")
         typer.echo("try:")
         typer.echo(f"  kubectl --kubeconfig {path} get nodes")
         typer.echo(f"  kubectl --kubeconfig {path} get imageprepulljobs -o yaml")
+        if cluster.agents.nodes:
+            typer.echo(f"  kubectl --kubeconfig {path} get edgenodeinventories -o yaml")
         typer.echo("stop with Ctrl-C", err=True)
         while not stop.wait(0.5):
             pass

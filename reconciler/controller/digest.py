@@ -67,7 +67,9 @@ def digest(result: CycleResult, facts: ClusterFacts | None, revisions: RevisionS
     error = revisions.bad_reason if revisions.bad is not None and revisions.bad == revisions.head else None
     groups = previous.groups if previous is not None else ()
     deferred = previous.deferred if previous is not None else ()
+    agent = previous.agent if previous is not None else ()
     if result.plan is not None:
+        agent = tuple((k, v) for k, v in (result.plan.agent or {}).items() if isinstance(v, int))
         groups = _groups(result.plan)
         deferred = tuple(NodeNote(node=d.node, reason=d.reason) for d in result.plan.deferred)
     phases = previous.jobs_by_phase if previous is not None else ()
@@ -83,4 +85,4 @@ def digest(result: CycleResult, facts: ClusterFacts | None, revisions: RevisionS
         revision_error=error, groups=groups, jobs_by_phase=phases, jobs_in_flight=in_flight,
         jobs_created=len(applied.created) if applied else 0,
         jobs_deleted=len(applied.deleted) if applied else 0,
-        deferred=deferred, failing=failing)
+        deferred=deferred, failing=failing, agent=agent)

@@ -38,6 +38,10 @@ class ControllerMetrics:
         self.pairs_failing = Gauge(
             "edgefleet_pairs_failing", "(node, image) pairs that reached the retry limit.",
             registry=registry)
+        self.agent = Gauge(
+            "edgefleet_agent_inventory", "Edge agent reports as the last plan used them "
+            "(docs/agent.md): nodes by report state, and pairs found evicted by edge image GC.",
+            ["what"], registry=registry)
         self.api_requests = Counter(
             "edgefleet_api_requests_total", "Requests sent to the Kubernetes API, by verb and code "
             "(code 0: no answer).", ["verb", "code"], registry=registry)
@@ -89,3 +93,6 @@ class ControllerMetrics:
             self.jobs.labels(phase).set(count)
         self.nodes_deferred.set(len(view.deferred))
         self.pairs_failing.set(len(view.failing))
+        self.agent.clear()
+        for what, value in view.agent:  # nodesWithReport, nodesStale, pairsEvicted, ...
+            self.agent.labels(what).set(value)

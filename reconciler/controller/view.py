@@ -103,6 +103,7 @@ class CycleView:
     jobs_deleted: int = 0
     deferred: tuple[NodeNote, ...] = ()
     failing: tuple[NodeNote, ...] = ()
+    agent: tuple[tuple[str, int], ...] = ()  # the plan's edge agent counts (docs/agent.md)
 
     @property
     def converged(self) -> bool:

@@ -61,8 +61,10 @@ class InventoryUpdate:
     resource_version: str = ""
 
     def status_dict(self) -> dict[str, Any]:
-        """The status as a JSON-ready dict (camelCase keys)."""
+        """The reconciler's part of the status as a JSON-ready dict (camelCase keys): `images`
+        and `failures`; `status.agent` is the edge agent's and never written from here."""
         result: dict[str, Any] = msgspec.to_builtins(self.status)
+        result.pop("agent", None)
         return result
 
     def manifest(self) -> dict[str, Any]:

@@ -158,11 +158,14 @@ def _write_inventory(session: Session, update: InventoryUpdate, options: dict[st
             tally.add("inventories", update.node, f"inventory {update.node}")
             return  # nothing was persisted, so there is no object whose status to write
         resource_version = str(orjson.loads(created)["metadata"]["resourceVersion"])
-    body = update.manifest()
-    body["metadata"]["resourceVersion"] = resource_version
+    # A merge patch of status.images and status.failures (lists are replaced whole), not a
+    # replace of the whole status: status.agent belongs to the edge agent (docs/agent.md). The
+    # resourceVersion in the body keeps the optimistic concurrency of a replace (409 when stale).
+    body = {"metadata": {"resourceVersion": resource_version}, "status": update.status_dict()}
     try:
-        session.call(f"update {what}/status", session.custom.replace_cluster_custom_object_status,
-                     name=update.node, body=body, field_validation="Strict", **where, **options)
+        session.call(f"patch {what}/status", session.custom.patch_cluster_custom_object_status,
+                     name=update.node, body=body, _content_type="application/merge-patch+json",
+                     field_validation="Strict", **where, **options)
     except ApiRejected as error:
         if error.code not in (404, 409):
             raise

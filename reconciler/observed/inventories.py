@@ -38,9 +38,32 @@ class InventoryFailure(msgspec.Struct, frozen=True, order=True, rename="camel"):
     pulled_with: str = ""
 
 
+class AgentImage(msgspec.Struct, frozen=True, rename="camel"):
+    """One normalized reference an edge agent found in the node's runtime (docs/agent.md)."""
+
+    image: str
+    digest: str = ""
+    size_bytes: int = 0
+
+
+class AgentStatus(msgspec.Struct, frozen=True, rename="camel"):
+    """`status.agent`: the node's own complete inventory, written by `edgefleet agent` alone
+    (the reconciler reads it and never writes it; unread keys such as `runtime` are ignored)."""
+
+    images: tuple[AgentImage, ...] = ()
+    image_fs_used_bytes: int | None = None
+    image_fs_capacity_bytes: int | None = None
+    complete: bool = False
+    observed_at: str = ""
+    content_hash: str = ""
+
+
 class InventoryStatus(msgspec.Struct, frozen=True, rename="camel"):
+    """`images` and `failures` are the reconciler's; `agent` is the edge agent's, read only."""
+
     images: tuple[InventoryImage, ...] = ()
     failures: tuple[InventoryFailure, ...] = ()
+    agent: AgentStatus | None = None
 
 
 class _Metadata(msgspec.Struct, frozen=True, rename="camel"):

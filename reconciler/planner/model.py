@@ -120,6 +120,9 @@ class Plan:
     gated: tuple[Any, ...] = ()  # rollout.Gated, sorted
     rollouts: tuple[Any, ...] = ()  # rollout.RolloutStatus, by group
     registry: Any = None  # registry_rules.RegistryReport when planned with registry facts
+    # Edge agent reports (docs/agent.md): nodes with a fresh / stale report, evicted pairs,
+    # disk deferrals. None when no node has a report.
+    agent: dict[str, Any] | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -154,6 +157,8 @@ class Plan:
             result["gated"] = [{"node": g.node, "group": g.group, "reason": g.reason} for g in self.gated]
         if self.registry is not None:
             result["registry"] = self.registry.to_dict()
+        if self.agent is not None:
+            result["agent"] = self.agent
         return result
 
 

@@ -33,6 +33,7 @@ from reconciler.observed.jobs import JobFacts
 from reconciler.observed.nodes import NodeFacts
 from reconciler.observed.registry import ImageFacts
 from reconciler.observed.rollouts import RolloutFacts
+from reconciler.planner.agent_trust import AgentTrust, AgentView, forget_evicted, read_reports
 from reconciler.planner.jobs import JobKey, cut_jobs
 from reconciler.planner.lifecycle import ManagedJob, collectable, due_at, obsolete, stuck_reason
 from reconciler.planner.model import (
@@ -71,6 +72,7 @@ def plan(
     rollouts: Mapping[str, RolloutFacts] | None = None,
     registry: Mapping[str, ImageFacts] | None = None,
     resolved: DesiredState | None = None,
+    agents: AgentTrust | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -79,6 +81,7 @@ def plan(
     and kubeedge.JobSpecError for an unsupported job_api_version. `secrets`: the pull secrets
     known to exist (None: unchecked); a group naming another gets no new job, and a warning.
     `registry`: facts per committed image (None: not asked; planner/registry_rules.py).
+    `agents`: trust fresh edge agent reports (planner/agent_trust.py; None: ignore them).
 
     The pass is a chain of named steps, each reading only what it names and returning a value
     the next ones read: desire -> read jobs -> judge live jobs -> record evidence -> collect
@@ -97,8 +100,10 @@ def plan(
     readings, live = _read_jobs(jobs)
     judged = _judge(live, wanted, now=now, settings=settings)
     observed = {inv.name: inv for inv in inventories}
+    view = read_reports(observed.values(), now=now, trust=agents) if agents is not None else None
     recorded = _record(readings, judged.stuck, observed, desired, wanted, node_list, now=now,
-                       settings=settings)
+                       settings=settings, view=view)
+    view = recorded.view
     deletions = judged.deletions + collectable(
         judged.finished, evidence=recorded.by_job, inventories=observed, desired=wanted,
         reported={n.name: n.images for n in node_list}, now=now, settings=settings,
@@ -106,7 +111,7 @@ def plan(
     tally = Tally(fleet, desired)
     pairs = _classify(
         desired, node_list, recorded.statuses, judged.in_flight, tally,
-        suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings,
+        suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings, view=view,
     )
     missing = missing_secrets(fleet, secrets)
     blocked = blocked_groups(missing)
@@ -131,13 +136,26 @@ def plan(
         groups=tally.groups(),
         summary=tally.summary(len(desired.nodes), len(pairs.deferred), len(created), len(deletions)),
         group_total=len(fleet.groups),
-        warnings=desired.warnings + tuple(str(m) for m in missing) + (held.warnings if held else ()),
+        warnings=desired.warnings + tuple(str(m) for m in missing) + (held.warnings if held else ())
+                 + (view.warnings() if view else ()),
         revisit_at=_revisit(live, deletions, [*pairs.retries, *filter(None, [gate.revisit_at])],
                             now=now, settings=settings),
         gated=gate.gated,
         rollouts=gate.rollouts,
         registry=held,
+        agent=_agent_summary(view, desired, pairs.deferred),
     )
+
+
+def _agent_summary(view: AgentView | None, desired: DesiredState, deferred: list[Deferral]
+                   ) -> dict[str, object] | None:
+    """The plan's `agent` section: None when no node has an agent report (plans stay as they were)."""
+    if view is None or not (view.fresh or view.stale):
+        return None
+    evicted = sum(len(images & desired.nodes[node].image_set)
+                  for node, images in view.evicted.items() if node in desired.nodes)
+    disk = sum(1 for d in deferred if d.reason.startswith("disk: "))
+    return view.summary(len(desired.nodes), evicted, disk)
 
 
 def _desire(fleet: Fleet, nodes: list[NodeFacts], resolved: DesiredState | None = None) -> DesiredState:
@@ -220,6 +238,7 @@ class _Recorded:
     statuses: dict[str, InventoryStatus]
     updates: list[InventoryUpdate]
     by_job: dict[str, dict[str, JobEvidence]]
+    view: AgentView | None = None  # with the evicted pairs found
 
 
 def _record(
@@ -232,6 +251,7 @@ def _record(
     *,
     now: datetime,
     settings: PlannerSettings,
+    view: AgentView | None = None,
 ) -> _Recorded:
     """Step 4. Reads the job readings (stuck jobs' silent nodes count as failed), the observed
     EdgeNodeInventory objects, what nodes desire (`wanted`: their image sets) and report;
@@ -240,21 +260,24 @@ def _record(
     Nodes absent from `nodes` are left as observed: a partial list, or a node re-registering,
     must not make edgefleet forget what it knows (docs/design.md §3)."""
     evidence = align_evidence(collect_evidence(readings, stuck), wanted)
+    start = observed  # the statuses to start from: a fresh agent report overrides the
+    if view is not None:  # confirmations it contradicts (the update is against `observed`)
+        view, evidence, start = forget_evicted(view, evidence, observed)
     reported = {n.name: n.images for n in nodes}
     retry = settings.retry
     statuses: dict[str, InventoryStatus] = {}
     updates: list[InventoryUpdate] = []
     empty: frozenset[str] = frozenset()
     for node in sorted(set(evidence) | set(observed)):
-        inventory = observed.get(node)
+        inventory, begin = observed.get(node), start.get(node)
         held = reported.get(node)
         if held is None:
-            if inventory is not None:
-                statuses[node] = inventory.status
+            if begin is not None:
+                statuses[node] = begin.status
             continue
         desire = desired.nodes.get(node)
         status = next_status(
-            inventory.status if inventory else None, evidence.get(node, ()),
+            begin.status if begin else None, evidence.get(node, ()),
             desired=desire.image_set if desire else empty, reported=held,
             now=now, retry=retry, pulled_with=desire.pulled_with if desire else {},
         )
@@ -266,7 +289,7 @@ def _record(
     for node, items in evidence.items():
         for item in items:
             by_job[item.job][node] = item
-    return _Recorded(statuses, updates, by_job)
+    return _Recorded(statuses, updates, by_job, view)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +332,7 @@ def _classify(
     suspended: Mapping[str, bool],
     now: datetime,
     settings: PlannerSettings,
+    view: AgentView | None = None,
 ) -> _Classified:
     """Step 6. Reads what each node desires and reports, the new inventory statuses and the
     images in flight; counts every desired pair in `tally` and returns the plannable ones, the
@@ -329,7 +353,9 @@ def _classify(
         node = by_name[name]
         status = statuses.get(name)
         present = node.images
-        if status is not None and status.images:
+        if view is not None and view.complete(name):
+            present = view.present(name, node.images, status)
+        elif status is not None and status.images:
             present = present | {i.image for i in status.images}
         absent = desire.image_set - present
         if absent and desire.aliases:
@@ -352,7 +378,7 @@ def _classify(
                     retries.append(retry_at)
         todo = absent - flying - backing - failed
         tally.node(desire, absent=absent, flying=flying, backing=backing, failed=failed,
-                   todo=todo, truncated=list_truncated(node, cap))
+                   todo=todo, truncated=list_truncated(node, cap) and not (view and view.complete(name)))
         shape = shapes.get(desire.groups)
         if shape is None:
             shape = shapes[desire.groups] = _shape(desire, suspended)
@@ -363,6 +389,10 @@ def _classify(
             # Deferred, not targeted: KubeEdge counts NotReady nodes as failed (burning the
             # failure budget) and v1alpha2 may wedge waiting for them (kubeedge#7049).
             deferred.append(Deferral(name, NOT_READY.format(n=len(plannable))))
+            tally.deferred(desire, plannable)
+            continue
+        if view is not None and (disk := view.disk_deferral(name, plannable)) is not None:
+            deferred.append(Deferral(name, disk))
             tally.deferred(desire, plannable)
             continue
         if status is not None and went_silent(status):

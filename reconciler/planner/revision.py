@@ -13,17 +13,21 @@ from reconciler.desired import DesiredState
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts
 from reconciler.observed.rollouts import RolloutFacts
+from reconciler.planner.agent_trust import AgentTrust
 from reconciler.planner.changes import diff_fleets
 from reconciler.planner.model import Plan
 from reconciler.planner.planning import plan
 from reconciler.planner.settings import PlannerSettings
+
+DEFAULT_TRUST = AgentTrust()
 
 
 def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | None,
                   settings: PlannerSettings, base: Fleet | None = None,
                   base_revision: str | None = None,
                   rollouts: Mapping[str, RolloutFacts] | None = None,
-                  resolved: DesiredState | None = None) -> Plan:
+                  resolved: DesiredState | None = None,
+                  agents: AgentTrust | None = DEFAULT_TRUST) -> Plan:
     """Plan `fleet` (the revision `revision`) against `facts` at `now`. Pure.
 
     With `base` (the fleet of the revision a change starts from, e.g. the pull request's target
@@ -31,12 +35,13 @@ def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision:
     over the same nodes. `rollouts` are the FleetRollout facts by group (docs/rollout.md);
     `facts.registry`, when set, feeds the registry rules (docs/registry.md).
     `resolved` is desired_state(fleet, facts.nodes) when the caller computed it already.
+    `agents`: how edge agent reports are trusted (docs/agent.md; None ignores them).
     Raises EmptyDesiredState as `plan` does.
     """
     the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=now, revision=revision,
                     job_api_version=facts.job_api_version, settings=settings,
                     secrets=facts.secrets, registry=facts.registry, resolved=resolved,
-                    rollouts=rollouts if rollouts is not None else facts.rollouts)
+                    rollouts=rollouts if rollouts is not None else facts.rollouts, agents=agents)
     if base is None:
         return the_plan
     return replace(the_plan, changes=diff_fleets(base, fleet, facts.nodes, base_revision=base_revision))

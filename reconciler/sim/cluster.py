@@ -23,6 +23,7 @@ from reconciler.sim.apiserver.server import ApiServer
 from reconciler.sim.apiserver.store import Store
 from reconciler.sim.clock import Clock, ManualClock, SimClock
 from reconciler.sim.driver import Simulation
+from reconciler.sim.kubeedge.agents import EdgeAgents
 from reconciler.sim.kubeedge.edge import Behaviour
 from reconciler.sim.kubeedge.fleet_runtime import EdgeFleet, EdgeNodeHandle
 from reconciler.sim.kubeedge.fleetgen import FleetOptions, fleet_node_objects, generate_fleet
@@ -34,9 +35,15 @@ from reconciler.sim.kubeedge.registry import ImageCatalogue, default_catalogue
 from reconciler.sim.served import CRD_GROUP, new_store
 
 SUPPORTED_KUBEEDGE = ("1.21", "1.16")
+CRD_INVENTORY_GROUP = "edgefleet.io"  # EdgeNodeInventory: one per node, written by its agent
 # base64 of {"username":"edgefleet","password":"placeholder"}: no credential of anyone's
 PLACEHOLDER_AUTH_CONFIG = base64.b64encode(
     b'{"username":"edgefleet","password":"placeholder"}').decode("ascii")
+
+
+def spread(names: list[str], share: float) -> list[str]:
+    """About `share` of `names`, evenly spread over the list (so over sites and sizes)."""
+    return [n for i, n in enumerate(names) if int((i + 1) * share) > int(i * share)]
 
 
 def job_api_version(kubeedge: str) -> str:
@@ -56,7 +63,9 @@ class EmbeddedCluster:
     - `switches`: KubeEdge bug switches; `catalogue`: the registries' images;
     - `clock`: a ManualClock for tests (no loop thread), or any Clock;
     - `serve`: start the HTTP API server (False: in-process store only);
-    - `heartbeat_seconds`: node status report period (None: only on change).
+    - `heartbeat_seconds`: node status report period (None: only on change);
+    - `agents`: the share of edge nodes (0 to 1, spread evenly) that run the edge inventory
+      agent and write `status.agent` (docs/agent.md); 0, the default, runs none.
     """
 
     def __init__(self, nodes: int = 50, kubeedge: str = "1.21", speed: float = 1.0, seed: int = 0,
@@ -64,10 +73,12 @@ class EmbeddedCluster:
                  fleet: FleetOptions | None = None, switches: Switches | None = None,
                  catalogue: ImageCatalogue | None = None, clock: Clock | None = None,
                  start: datetime | None = None, serve: bool = True, host: str = "127.0.0.1",
-                 port: int = 0, heartbeat_seconds: float | None = 300.0) -> None:
+                 port: int = 0, heartbeat_seconds: float | None = 300.0, agents: float = 0.0) -> None:
         if kubeedge not in SUPPORTED_KUBEEDGE:
             raise ValueError(f"unsupported KubeEdge release {kubeedge!r}: use one of "
                              f"{', '.join(SUPPORTED_KUBEEDGE)}")
+        if not 0.0 <= agents <= 1.0:
+            raise ValueError("agents is the share of edge nodes running an agent, from 0 to 1")
         if image_cap < -1:
             raise ValueError("image_cap must be -1 (all), 0 (none) or a positive count")
         self.kubeedge = kubeedge
@@ -100,8 +111,13 @@ class EmbeddedCluster:
         self.nodes: dict[str, EdgeNodeHandle] = {
             e.name: EdgeNodeHandle(self.fleet, e.name) for e in generated.edges}
         self.control_plane: list[str] = list(generated.control_plane)
-        self.server: ApiServer | None = ApiServer(self.store, faults=self.faults, host=host,
-                                                  port=port) if serve else None
+        self.agents = EdgeAgents(self.simulation, lambda: self.fleet.edges, seed=seed)
+        self.fleet.on_store_change = self.agents.store_changed
+        self.simulation.controllers.append(self.agents)
+        self.agents.run_on(spread(list(self.nodes), agents))
+        self.server: ApiServer | None = ApiServer(
+            self.store, faults=self.faults, host=host, port=port,
+            node_scoped=frozenset({(CRD_INVENTORY_GROUP, "edgenodeinventories")})) if serve else None
         self._started = False
 
     # ----- lifecycle -----

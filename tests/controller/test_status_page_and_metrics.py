@@ -166,3 +166,15 @@ def test_a_failed_cycle_keeps_the_last_numbers_and_flags_the_revision() -> None:
 )
 def test_verb_of(method: str, url: str, verb: str) -> None:
     assert verb_of(method, url) == verb
+
+
+def test_metrics_carry_the_edge_agent_counts_of_the_last_plan() -> None:
+    registry = CollectorRegistry()
+    metrics = ControllerMetrics(registry)
+    metrics.record_cycle(view(agent=(("nodesWithReport", 38), ("nodesStale", 2), ("pairsEvicted", 1))))
+    families = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    agent = {s.labels["what"]: s.value for s in families["edgefleet_agent_inventory"].samples}
+    assert agent == {"nodesWithReport": 38, "nodesStale": 2, "pairsEvicted": 1}
+    metrics.record_cycle(view())  # a fleet without agents: the series go
+    families = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    assert families["edgefleet_agent_inventory"].samples == []

@@ -48,8 +48,10 @@ def test_the_short_demo_converges_twice_and_cleans_up(tmp_path: Path) -> None:
     assert "webhook: verified github push" in output
     assert "the controller picked up" in output
     assert "/status" in output
+    # The agent step (docs/agent.md): an image evicted by edge GC, seen by its agent, re-pulled.
+    assert "4. edge image GC removed" in output and "edgefleet re-pulled" in output
     # The rollout step (docs/rollout.md): two waves named in the live view, then a halt.
-    assert "4. rollout of hamburg-displays" in output and "wave 1 of 2 open" in output
+    assert "5. rollout of hamburg-displays" in output and "wave 1 of 2 open" in output
     assert "rollout of hamburg-displays halted" in output and "over the failure budget" in output
     # Every numbered step shows up, numbered without gaps (#16 item 6).
     steps = sorted({int(n) for n in re.findall(r"^\[\s*[\d.]+s\] (\d+)\. ", output, re.M)})

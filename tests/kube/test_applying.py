@@ -112,6 +112,24 @@ def test_inventory_is_created_when_absent_then_its_status_written(session: Sessi
     assert len(store.get(*INVENTORIES, "edge-000")["status"]["images"]) == 2
 
 
+def test_recording_evidence_leaves_the_edge_agents_report_alone(session: Session, store: Store) -> None:
+    # status.agent is the edge agent's (docs/agent.md): a status write of the reconciler that
+    # replaced the whole status would erase it, and the planner would lose the node's inventory.
+    install_crds(session, read_crds())
+    apply_plan(session, a_plan(inventory=(inventory_update("edge-000", NGINX),)), job_api_version=V2)
+    report = {"images": [{"image": NGINX, "sizeBytes": 7}], "complete": True,
+              "observedAt": "2025-07-01T09:00:00Z", "contentHash": "sha256:ab"}
+    store.mutate(*INVENTORIES, "edge-000", lambda obj: obj["status"].update(agent=report),
+                 subresource="status")
+    stored = store.get(*INVENTORIES, "edge-000")
+    newer = inventory_update("edge-000", NGINX, "docker.io/library/redis:7", exists=True,
+                             rv=stored["metadata"]["resourceVersion"])
+    assert apply_plan(session, a_plan(inventory=(newer,)), job_api_version=V2).inventories == ("edge-000",)
+    status = store.get(*INVENTORIES, "edge-000")["status"]
+    assert status["agent"] == report
+    assert [i["image"] for i in status["images"]] == [NGINX, "docker.io/library/redis:7"]
+
+
 def test_a_stale_inventory_write_is_a_conflict_left_for_the_next_cycle(session: Session,
                                                                        store: Store) -> None:
     install_crds(session, read_crds())

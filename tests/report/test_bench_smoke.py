@@ -32,3 +32,17 @@ def test_bench_refuses_a_bad_size_list() -> None:
                           capture_output=True, text=True, check=False, timeout=30)
     assert done.returncode == 2
     assert "--sizes takes node counts" in done.stderr
+
+
+def test_agent_write_bench_reports_the_ratio_and_the_fleet_rate() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.agent_writes", "--nodes", "4", "--hours", "3", "--changes", "8",
+         "--json"], cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = orjson.loads(done.stdout)
+    assert result["nodes"] == 4 and result["storeChanges"] == 4
+    # A write per store change and per resync (30 min, jittered), never one per poll.
+    assert 0 < result["writes"] < 4 * 3 * 60
+    assert result["ratioToNaive"] == round(result["writesPerNodePerHour"] / 60, 4)
+    assert "fleetWritesPerSecond" in result and "targetMet" in result

@@ -22,6 +22,7 @@ from reconciler.sim.apiserver import discovery, openapi, tables
 from reconciler.sim.apiserver.audit import Request, RequestLog
 from reconciler.sim.apiserver.errors import ApiError, Obj, conflict
 from reconciler.sim.apiserver.faults import Faults
+from reconciler.sim.apiserver.node_identity import node_restriction
 from reconciler.sim.apiserver.resource_types import PatchType
 from reconciler.sim.apiserver.routes import Query, Route, parse_resource_path
 from reconciler.sim.apiserver.store import Store
@@ -43,11 +44,13 @@ class SimHttpServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], store: Store, faults: Faults,
-                 requests: RequestLog | None = None) -> None:
+                 requests: RequestLog | None = None,
+                 node_scoped: frozenset[tuple[str, str]] = frozenset()) -> None:
         super().__init__(address, ApiRequestHandler)
         self.store = store
         self.faults = faults
         self.requests = requests if requests is not None else RequestLog()
+        self.node_scoped = node_scoped  # (group, plural) restricted by node identity
         self.stopping = threading.Event()
 
 
@@ -67,6 +70,11 @@ class _WatchEnds(threading.Event):
             return bool(readable) and self._conn.recv(1, socket.MSG_PEEK) == b""
         except (OSError, ValueError):
             return True
+
+
+def _name_of(body: Any) -> str | None:
+    name = ((body.get("metadata") or {}).get("name")) if isinstance(body, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _parse_body(raw: bytes, content_type: str) -> Any:
@@ -216,6 +224,11 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on this path")
         self._record(verb, route)
         self._apply_faults(verb)
+        created = _parse_body(raw, self.headers.get("Content-Type", "")) if verb == "create" and raw else None
+        denied = node_restriction(self.headers.get("Impersonate-User"), verb, route,
+                                  _name_of(created), self.server.node_scoped)
+        if denied is not None:
+            raise denied
         if verb in ("update", "patch") and self.server.faults.take_conflict():
             raise conflict(route.plural, route.group, route.name or "")
         getattr(self, f"_verb_{verb}")(route, query, raw)

@@ -25,8 +25,9 @@ class ApiServer:
     when started. `faults` (a fresh, inactive Faults when omitted) may be changed at run time."""
 
     def __init__(self, store: Store, *, faults: Faults | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, node_scoped: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.store = store
+        self.node_scoped = node_scoped  # node_identity.py: writable by their own node only
         self.faults = faults if faults is not None else Faults()
         #: every resource request served, as RBAC sees it (audit.py)
         self.requests = RequestLog()
@@ -39,7 +40,7 @@ class ApiServer:
         taken."""
         if self._http is not None:
             return self
-        self._http = SimHttpServer(self._address, self.store, self.faults, self.requests)
+        self._http = SimHttpServer(self._address, self.store, self.faults, self.requests, self.node_scoped)
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"edgefleet-apiserver-{self.port}", daemon=True)
         self._thread.start()

@@ -14,7 +14,7 @@ from reconciler.sim.clock import rfc3339
 from reconciler.sim.driver import Simulation
 from reconciler.sim.kubeedge.edge import Behaviour, EdgeNode
 from reconciler.sim.kubeedge.nodeobjects import edge_node_object, ready_condition
-from reconciler.sim.kubeedge.registry import ImageCatalogue, RegistryImage
+from reconciler.sim.kubeedge.registry import ImageCatalogue, RegistryImage, digest_of
 
 
 class EdgeFleet:
@@ -29,6 +29,8 @@ class EdgeFleet:
         self.heartbeat_seconds = heartbeat_seconds
         self.edges: dict[str, EdgeNode] = {}
         self._flap_epoch: dict[str, int] = {}
+        # Called with (node, now) after a node's image store changed (the edge agents poll).
+        self.on_store_change: Callable[[str, datetime], None] | None = None
 
     def notify(self, event: str, rt: ResourceType, obj: Obj) -> None:
         """Edge nodes do not react to store changes."""
@@ -134,6 +136,12 @@ class EdgeFleet:
         edge.collect_garbage(now)
         if self.image_cap != 0 and edge.ready:
             self.write_status(edge, now)
+        self.store_changed(name, now)
+
+    def store_changed(self, name: str, now: datetime) -> None:
+        """Tell the edge agents (if any) that `name`'s image store changed."""
+        if self.on_store_change is not None:
+            self.on_store_change(name, now)
 
 
 class EdgeNodeHandle:
@@ -175,9 +183,26 @@ class EdgeNodeHandle:
             if found is None or found.ref not in edge.images:
                 return False
             del edge.images[found.ref]
+            now = self._fleet.sim.clock.now()
             if self._fleet.image_cap != 0 and edge.ready:
-                self._fleet.write_status(edge, self._fleet.sim.clock.now())
+                self._fleet.write_status(edge, now)
+            self._fleet.store_changed(self.name, now)
             return True
+
+    def pull_unmanaged(self, ref: str, size: int) -> list[str]:
+        """A pod pulls an image edgefleet does not manage (`size` bytes, kept in use by its
+        container), then the kubelet's image GC runs: returns the references GC evicted."""
+        with self._fleet.sim.lock:
+            edge = self._fleet.edges[self.name]
+            now = self._fleet.sim.clock.now()
+            image = RegistryImage(ref=ref, size=size, digest=digest_of(ref))
+            edge.add_image(image, now)
+            edge.images[ref].in_use = True
+            evicted = edge.collect_garbage(now)
+            if self._fleet.image_cap != 0 and edge.ready:
+                self._fleet.write_status(edge, now)
+            self._fleet.store_changed(self.name, now)
+            return evicted
 
     @property
     def edge(self) -> EdgeNode:
