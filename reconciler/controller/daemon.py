@@ -23,6 +23,8 @@ from kubernetes import client
 from prometheus_client import CollectorRegistry
 
 from reconciler.controller.api_metrics import instrument
+from reconciler.controller.cached_cluster import cycle_cluster
+from reconciler.controller.caches import WatchCaches
 from reconciler.controller.digest import digest
 from reconciler.controller.gitpoll import BranchFollower, RevisionStatus
 from reconciler.controller.http import ControllerHttp, WebhookSettings
@@ -70,6 +72,9 @@ class ControllerSettings:
     # Plan-clock seconds per real second: 1, except against the embedded cluster's fast clock
     # (the demo), where a plan's "look again at" time must become a shorter real timer.
     clock_speed: float = 1.0
+    # Plan from the watch loops' caches (docs/controller.md, "Watch caches"); False lists
+    # every cycle, as `edgefleet sync` does.
+    watch_cache: bool = True
 
 
 class NotLeading(Fenced):
@@ -152,11 +157,14 @@ class Controller:
             client.CoordinationV1Api(session.api_client), name=settings.lease_name,
             namespace=settings.lease_namespace, identity=settings.identity, timing=settings.leader,
             on_started=self._became_leader, on_stopped=self._lost_leadership)
-        self.watches = WatchGroup(cluster_watches(session, self.queue.add, self.state.set_watch))
+        self.caches = WatchCaches() if settings.watch_cache else None
+        self.watches = WatchGroup(cluster_watches(session, self.queue.add, self.state.set_watch,
+                                                  self.caches))
         self.http = ControllerHttp(settings.listen, self.state, self.metrics,
                                    WebhookSettings(settings.webhook_secret, self._on_push))
         self._term = 0  # leadership terms won by this replica; a cycle writes only in its own
-        self._fence = _Fence(LiveCluster(session), self._may_write, settings.leader,
+        self.cluster = cycle_cluster(session, self.caches, full_read_every=settings.resync)
+        self._fence = _Fence(self.cluster, self._may_write, settings.leader,
                              term=lambda: self._term)
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._stopping = threading.Event()

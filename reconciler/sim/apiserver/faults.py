@@ -28,6 +28,8 @@ class Faults:
     - `verbs`: restrict error/throttle injection to these verbs (None: all verbs).
     - `drop_watch_after_events` / `drop_watch_after_seconds`: cut every watch stream (no final
       chunk: the client sees the connection end mid-stream) after that many events or seconds.
+    - `watch_event_delay`: seconds every watch event waits before it is sent (a lagging watch:
+      the client's cache falls behind the writes it made).
     - `conflicts`: the next N updates (PUT or PATCH) answer 409 Conflict.
     - `injected`: counts of what was injected, by kind ("error", "throttle", "conflict",
       "drop"), for tests to check.
@@ -40,6 +42,7 @@ class Faults:
     verbs: frozenset[str] | None = None
     drop_watch_after_events: int | None = None
     drop_watch_after_seconds: float | None = None
+    watch_event_delay: float = 0.0
     conflicts: int = 0
     include_discovery: bool = False
     seed: int | None = None
@@ -52,7 +55,7 @@ class Faults:
     def reset(self) -> None:
         """Switch every fault off (counts are kept)."""
         with self._lock:
-            self.latency = self.error_rate = self.throttle_rate = 0.0
+            self.latency = self.error_rate = self.throttle_rate = self.watch_event_delay = 0.0
             self.drop_watch_after_events = None
             self.drop_watch_after_seconds = None
             self.conflicts = 0

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from reconciler.sim.apiserver import discovery, openapi, tables
+from reconciler.sim.apiserver.counting import RequestCounts
 from reconciler.sim.apiserver.errors import ApiError, Obj, conflict
 from reconciler.sim.apiserver.faults import Faults
 from reconciler.sim.apiserver.resource_types import PatchType
@@ -41,10 +42,12 @@ class SimHttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], store: Store, faults: Faults) -> None:
+    def __init__(self, address: tuple[str, int], store: Store, faults: Faults,
+                 counts: RequestCounts | None = None) -> None:
         super().__init__(address, ApiRequestHandler)
         self.store = store
         self.faults = faults
+        self.counts = counts if counts is not None else RequestCounts()
         self.stopping = threading.Event()
 
 
@@ -84,6 +87,15 @@ def _parse_body(raw: bytes, content_type: str) -> Any:
         return YAML(typ="safe").load(raw.decode("utf-8"))
     except (YAMLError, UnicodeDecodeError):
         raise ApiError(400, "BadRequest", "the request body is not valid YAML") from None
+
+
+def _created_name(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # a YAML body: counted, but not by name
+    name = (body.get("metadata") or {}).get("name") if isinstance(body, dict) else None
+    return str(name) if name else None
 
 
 class ApiRequestHandler(BaseHTTPRequestHandler):
@@ -157,6 +169,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
 
     def _serve_other(self, method: str, path: str) -> None:
         store, faults = self.server.store, self.server.faults
+        self.server.counts.record("get", "discovery")
         if faults.include_discovery:
             self._apply_faults("get")
         if method != "GET":
@@ -211,6 +224,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             verb = "delete" if route.name else "deletecollection"
         if not verb or (verb == "create" and route.name) or (verb in ("update", "patch") and not route.name):
             raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on this path")
+        self.server.counts.record(verb, route.plural, _created_name(raw) if verb == "create" else None)
         self._apply_faults(verb)
         if verb in ("update", "patch") and self.server.faults.take_conflict():
             raise conflict(route.plural, route.group, route.name or "")
@@ -275,6 +289,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         started, sent = time.monotonic(), 0
         try:
             for kind, data in stream:
+                if faults.watch_event_delay > 0 and kind != "BOOKMARK":
+                    time.sleep(faults.watch_event_delay)
                 if as_table and kind != "BOOKMARK":
                     obj = orjson.loads(data)
                     data = orjson.dumps(tables.table(route.group, route.plural, [obj], self._now(),

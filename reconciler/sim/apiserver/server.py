@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
+from reconciler.sim.apiserver.counting import RequestCounts
 from reconciler.sim.apiserver.faults import Faults
 from reconciler.sim.apiserver.handler import SimHttpServer
 from reconciler.sim.apiserver.kubeconfig import write_kubeconfig
@@ -27,6 +28,7 @@ class ApiServer:
                  port: int = 0) -> None:
         self.store = store
         self.faults = faults if faults is not None else Faults()
+        self.requests = RequestCounts()  # every request served, by verb and resource
         self._address = (host, port)
         self._http: SimHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -36,7 +38,7 @@ class ApiServer:
         taken."""
         if self._http is not None:
             return self
-        self._http = SimHttpServer(self._address, self.store, self.faults)
+        self._http = SimHttpServer(self._address, self.store, self.faults, self.requests)
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"edgefleet-apiserver-{self.port}", daemon=True)
         self._thread.start()
