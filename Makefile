@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(PY) -m bench
 	$(PY) -m bench.rollout
+	$(PY) -m bench.cache
 
 # The CRI runtime.v1 client stubs of `edgefleet agent`, shipped generated (reconciler/agent/cri/).
 CRI := reconciler/agent/cri

@@ -26,6 +26,7 @@ from reconciler.controller.api_metrics import instrument
 from reconciler.controller.cached_cluster import cycle_cluster
 from reconciler.controller.caches import WatchCaches
 from reconciler.controller.digest import digest
+from reconciler.controller.fleetmemo import FleetMemo
 from reconciler.controller.gitpoll import BranchFollower, RevisionStatus
 from reconciler.controller.http import ControllerHttp, WebhookSettings
 from reconciler.controller.leader import LeaderTiming, LeaseElector, default_identity
@@ -173,6 +174,7 @@ class Controller:
         self._pushes_lock = threading.Lock()
         self._last_good: GoodRevision | None = None
         self._failures = 0
+        self.fleets = FleetMemo()  # an unchanged revision is not parsed again every cycle
         self.cycle_done = threading.Condition()  # notified after every cycle (tests, demo)
 
     @property
@@ -278,7 +280,8 @@ class Controller:
         self._fence.facts = None  # what this cycle observes, if it gets that far
         try:
             result = self._cycle(read_revision=self.git.read_revision, cluster=self._fence,
-                                 settings=self.settings.sync, last_good=self._last_good, now=self._now)
+                                 settings=self.settings.sync, last_good=self._last_good, now=self._now,
+                                 load=self.fleets)
         except Exception as error:  # a bug in a cycle must not end the daemon: log it, back off
             log.exception("reconcile cycle failed: %s", error)
             result = CycleResult(Outcome.TRANSIENT, f"internal error: {type(error).__name__}: {error}",

@@ -194,3 +194,15 @@ def test_the_caches_hold_the_facts_a_list_decodes(store: Store, caching: Callabl
     assert wait_until(lambda: setup.caches.nodes.values() == tuple(listed.nodes), 10)
     assert setup.caches.jobs.values() == tuple(listed.jobs)
     assert setup.caches.inventories.values() == tuple(listed.inventories)
+
+
+def test_an_unchanged_revision_is_parsed_once(tmp_path: Path) -> None:
+    from reconciler.controller.fleetmemo import FleetMemo
+
+    files = read_worktree(write_fleet(tmp_path / "fleet")).files
+    memo = FleetMemo()
+    first, again = memo(files), memo(dict(files))
+    assert first is again and memo.loads == 1 and first.ok
+    changed = dict(files, **{"groups/shops.yaml": files["groups/shops.yaml"].replace(b"1.0", b"1.1")})
+    assert memo(changed) is not first and memo.loads == 2
+    assert memo(files) is first and memo.loads == 2  # the last two contents are kept
