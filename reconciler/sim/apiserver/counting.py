@@ -17,12 +17,16 @@ class RequestCounts:
         self._by_key: Counter[tuple[str, str]] = Counter()
         self._creates: Counter[tuple[str, str]] = Counter()
 
-    def record(self, verb: str, resource: str, created: str | None = None) -> None:
-        """Count one request; `created` names the object of a create (from its body)."""
+    def record(self, verb: str, resource: str) -> None:
+        """Count one request (before any injected fault answers it)."""
         with self._lock:
             self._by_key[(verb, resource)] += 1
-            if created:
-                self._creates[(resource, created)] += 1
+
+    def record_create(self, resource: str, name: str | None) -> None:
+        """Count a create that reached the store (no injected fault answered it), by name."""
+        if name:
+            with self._lock:
+                self._creates[(resource, name)] += 1
 
     def total(self, *, excluding: frozenset[str] = frozenset()) -> int:
         """Requests served, except those on the resources in `excluding` (e.g. "leases")."""
@@ -42,6 +46,7 @@ class RequestCounts:
                        if verb in verbs and resource not in excluding)
 
     def creates_of(self, resource: str) -> dict[str, int]:
-        """How many create requests named each object of `resource` (dry runs included)."""
+        """How many creates that reached the store named each object of `resource` (dry runs
+        included; a second one of a name is answered 409 AlreadyExists)."""
         with self._lock:
             return {name: n for (kind, name), n in self._creates.items() if kind == resource}

@@ -224,8 +224,10 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             verb = "delete" if route.name else "deletecollection"
         if not verb or (verb == "create" and route.name) or (verb in ("update", "patch") and not route.name):
             raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on this path")
-        self.server.counts.record(verb, route.plural, _created_name(raw) if verb == "create" else None)
+        self.server.counts.record(verb, route.plural)
         self._apply_faults(verb)
+        if verb == "create":  # one that got past the injected faults: it reached the store
+            self.server.counts.record_create(route.plural, _created_name(raw))
         if verb in ("update", "patch") and self.server.faults.take_conflict():
             raise conflict(route.plural, route.group, route.name or "")
         getattr(self, f"_verb_{verb}")(route, query, raw)
@@ -271,6 +273,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         error: ApiError | None = None
         stream: Iterator[tuple[str, bytes]] = iter(())
         try:
+            if query.get("resourceVersion") and faults.resume_gone():
+                raise ApiError(410, "Expired", "too old resource version (injected fault)")
             stream = store.watch_bytes(
                 route.group, route.plural, namespace=route.namespace, version=route.version,
                 resource_version=query.get("resourceVersion") or None,

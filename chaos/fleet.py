@@ -1,0 +1,91 @@
+"""The embedded cluster the chaos runs use: simulated KubeEdge edge nodes, edgefleet's CRDs,
+every pull secret of fleet-examples/, the example fleet served by `git daemon`, one unmanaged
+job (someone else's, that edgefleet must never delete) and a `JobLedger` on the store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from chaos.ledger import JobLedger
+from reconciler.cli.demo_git import ServedFleetRepository
+from reconciler.controller.daemon import Controller, ControllerSettings
+from reconciler.controller.leader import LeaderTiming
+from reconciler.controller.queue import QueueTiming
+from reconciler.kube.crds import install_crds, read_crds
+from reconciler.kube.session import Session
+from reconciler.sim.cluster import EmbeddedCluster
+from reconciler.sim.kubeedge.fleetgen import FleetOptions
+
+FLEET_EXAMPLES = Path(__file__).resolve().parents[1] / "fleet-examples"
+PULL_SECRETS = ("kubeedge/registry-cred", "toll/pull-cred", "vision/model-pull", "vision/pull-cred")
+UNMANAGED_JOB = "ops-manual-prepull"
+# A 2 s write window, each write attempt 1 s: more than the latency the runs inject.
+LEASE = LeaderTiming(lease_duration=3.5, renew_deadline=1.5, retry_period=0.2)
+
+
+@dataclass
+class ChaosFleet:
+    cluster: EmbeddedCluster
+    kubeconfig: Path
+    repo: ServedFleetRepository
+    ledger: JobLedger
+    tmp: Path
+
+    def controller(self, identity: str = "chaos-a", **changes: Any) -> tuple[Controller, Session]:
+        """A started in-process controller (stop it, then close the session)."""
+        settings = ControllerSettings(
+            repo=self.repo.url, interval=1.0, resync=3600.0, listen="127.0.0.1:0", leader=LEASE,
+            queue=QueueTiming(debounce=0.2, max_delay=1.0), identity=identity,
+            cache_dir=self.tmp / f"cache-{identity}")
+        settings = replace(settings, **changes)
+        session = Session.from_kubeconfig(self.kubeconfig)
+        controller = Controller(settings, session, now=self.cluster.clock.now)
+        controller.start()
+        return controller, session
+
+
+@contextmanager
+def chaos_fleet(tmp: Path, *, nodes: int, speed: float, seed: int) -> Iterator[ChaosFleet]:
+    """The environment above; everything stops (threads joined, git daemon ended) on exit."""
+    options = FleetOptions(nodes=nodes, seed=seed, offline=0.0, flapping=0.0, silent=0.0, slow=0.0)
+    with ExitStack() as stack:
+        cluster = EmbeddedCluster(nodes=nodes, speed=speed, seed=seed, fleet=options)
+        stack.callback(cluster.stop)
+        cluster.start()
+        for ref in PULL_SECRETS:
+            cluster.add_pull_secret(ref)
+        kubeconfig = cluster.write_kubeconfig(tmp / "kubeconfig")
+        session = Session.from_kubeconfig(kubeconfig)
+        install_crds(session, read_crds())
+        session.close()
+        ledger = JobLedger(cluster.clock.now)
+        stack.callback(cluster.store.subscribe(ledger))
+        first = cluster.edge_names()[0]
+        cluster.store.create("operations.kubeedge.io", "imageprepulljobs", {
+            "apiVersion": cluster.job_api_version, "kind": "ImagePrePullJob",
+            "metadata": {"name": UNMANAGED_JOB, "labels": {"team": "ops"}},
+            "spec": {"imagePrePullTemplate": {"images": ["eclipse-mosquitto:1.6.15"],
+                                              "nodeNames": [first]}}})
+        repo = stack.enter_context(ServedFleetRepository(tmp / "git", FLEET_EXAMPLES))
+        yield ChaosFleet(cluster, kubeconfig, repo, ledger, tmp)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Poll `predicate` until it holds or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def converged(controller: Controller) -> bool:
+    """The controller's last cycle found nothing to do and every group converged."""
+    last = controller.state.snapshot().last
+    return last is not None and last.converged
