@@ -79,6 +79,9 @@ def run_command(
         "--install-crds", help="First install or update edgefleet's CRDs (deploy/crds/).")] = False,
     cache_dir: Annotated[Path | None, typer.Option(
         "--cache-dir", help="Where the repository is cloned (default: the user cache).")] = None,
+    watch_cache: Annotated[bool, typer.Option(
+        "--watch-cache/--no-watch-cache",
+        help="Plan from the watch caches (an idle cycle sends nothing); off: list every cycle.")] = True,
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -96,7 +99,8 @@ def run_command(
         settings = ControllerSettings(
             repo=repo, branch=branch, path=path, interval=parse_duration(interval, "--interval"),
             resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
-            lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir)
+            lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir,
+            watch_cache=watch_cache)
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError) as error:
         fail(str(error))
