@@ -2,7 +2,8 @@
 
 Runs (issue 14): convergence of fleet-examples under injected API faults (5xx, 429 with
 Retry-After, latency, dropped watches, 410 on resume); a row of bad commits (invalid YAML, a
-schema error, an empty desired state); hypothesis fuzzing of manifests, node snapshots and job
+schema error, an empty desired state); SIGKILL of `edgefleet run` at each of its first
+writes, then restart; hypothesis fuzzing of manifests, node snapshots and job
 statuses. Prints one table and exits 1 when a figure that must be 0 is not (or a run did not
 converge). `--short` is the variant `make test` runs (tests/chaos): few nodes, light faults.
 """
@@ -15,15 +16,17 @@ import tempfile
 from pathlib import Path
 
 from chaos.fuzz import fuzz
+from chaos.kills import sigkill_run
 from chaos.runs import FaultProfile, bad_commits_run, faults_run
 
 #: Figures that must be 0 (the rest are context).
 ZERO_SUFFIXES = ("duplicate jobs", "created twice (409)", "wrongful deletions", "deletions",
-                 "tracebacks", "naming file and line", "not converged", "not refused or not kept")
+                 "tracebacks", "naming file and line", "not converged", "not refused or not kept",
+                 "evidence lost", "did not settle")
 
 
 def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
-        fuzz_cases: int) -> dict[str, float]:
+        fuzz_cases: int, kills: int) -> dict[str, float]:
     """Every run; their figures in one dict (insertion order = table order)."""
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="edgefleet-chaos-") as tmp:
@@ -31,6 +34,7 @@ def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
                                   timeout=timeout))
         figures.update(bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
                                        timeout=timeout))
+        figures.update(sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
     figures.update(fuzz(fuzz_cases))
     return figures
 
@@ -58,15 +62,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="hypothesis cases per fuzz target (default 5000, short 100)")
     args = parser.parse_args(argv)
     if args.short:
-        nodes, speed, timeout, cases = args.nodes or 30, 120.0, 180.0, args.fuzz_cases or 100
+        nodes, speed, timeout, cases, kills = args.nodes or 30, 120.0, 180.0, args.fuzz_cases or 100, 3
         profile = FaultProfile(error_rate=0.05, throttle_rate=0.03, latency=0.01,
                                drop_watch_after_seconds=2.0, gone_on_resume=0.3)
     else:
-        nodes, speed, timeout, cases = args.nodes or 2000, 60.0, 1800.0, args.fuzz_cases or 5000
+        nodes, speed, timeout, cases, kills = args.nodes or 2000, 60.0, 1800.0, args.fuzz_cases or 5000, 50
         profile = FaultProfile()
     print(f"chaos: {nodes:,} simulated nodes, {cases:,} fuzz cases per target ...", file=sys.stderr,
           flush=True)
-    figures = run(nodes=nodes, speed=speed, profile=profile, timeout=timeout, fuzz_cases=cases)
+    figures = run(nodes=nodes, speed=speed, profile=profile, timeout=timeout, fuzz_cases=cases,
+                  kills=kills)
     print(table(figures))
     failed = [name for name, value in figures.items() if must_be_zero(name) and value != 0]
     if failed:

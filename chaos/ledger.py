@@ -4,7 +4,10 @@ job added and deleted, judged as it happens (the store calls `JobLedger` under i
 - a *duplicate* is a managed job added while another live (not finished) managed job already
   covers one of its (node, image) pairs;
 - a *wrongful deletion* is the deletion of an unmanaged job, or of a managed job that had not
-  finished and was younger than its own timeout (nothing edgefleet may judge stuck yet).
+  finished and was younger than its own timeout (nothing edgefleet may judge stuck yet);
+- *evidence lost* is an image an EdgeNodeInventory recorded (as present, or as failed) that a
+  later version of it no longer records;
+- *writes* are what edgefleet changes: managed jobs added or deleted, inventories written.
 """
 
 from __future__ import annotations
@@ -44,23 +47,49 @@ class JobLedger:
     deleted: int = 0
     duplicates: list[str] = field(default_factory=list)
     wrongful: list[str] = field(default_factory=list)
+    evidence_lost: list[str] = field(default_factory=list)
+    writes: int = 0
+    _evidence: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, kind: str, resource: Any, obj: dict[str, Any]) -> None:
-        if getattr(resource, "plural", "") != "imageprepulljobs":
+        plural = getattr(resource, "plural", "")
+        if plural == "edgenodeinventories":
+            with self._lock:
+                self._inventory(kind, obj)
+            return
+        if plural != "imageprepulljobs":
             return
         name = obj["metadata"]["name"]
         with self._lock:
             if kind == "ADDED":
                 self.added += 1
                 if _managed(obj):
+                    self.writes += 1
                     self._check_duplicate(name, obj)
                 self.live[name] = obj
             elif kind == "MODIFIED":
                 self.live[name] = obj
             elif kind == "DELETED":
                 self.deleted += 1
+                self.writes += 1
                 self._check_deletion(name, self.live.pop(name, obj))
+
+    def _inventory(self, kind: str, obj: dict[str, Any]) -> None:
+        name = obj["metadata"]["name"]
+        if kind == "DELETED":
+            self._evidence.pop(name, None)  # the node left: its record goes with it
+            return
+        self.writes += 1
+        status = obj.get("status") or {}
+        now = {("image", str(i.get("image"))) for i in status.get("images") or ()}
+        now |= {("failure", str(f.get("image"))) for f in status.get("failures") or ()}
+        for kind_, image in sorted(self._evidence.get(name, set()) - now):
+            if (kind_ == "failure" and ("image", image) in now) or (
+                    kind_ == "image" and ("failure", image) in now):
+                continue  # a failed pair that got pulled (or a pulled one that failed again)
+            self.evidence_lost.append(f"{name}: {kind_} {image} no longer recorded")
+        self._evidence[name] = now
 
     def _check_duplicate(self, name: str, job: dict[str, Any]) -> None:
         mine = _pairs(job)

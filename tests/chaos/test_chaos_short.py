@@ -9,6 +9,7 @@ import pytest
 
 from chaos.__main__ import main, must_be_zero, table
 from chaos.fuzz import fuzz
+from chaos.kills import sigkill_run
 from chaos.runs import FaultProfile, bad_commits_run, faults_run
 
 SHORT_FAULTS = FaultProfile(error_rate=0.05, throttle_rate=0.03, latency=0.01,
@@ -33,6 +34,13 @@ def test_bad_commits_in_a_row_keep_the_last_good_revision_and_delete_nothing(tmp
     figures = bad_commits_run(tmp_path, nodes=30, speed=120, timeout=120)
     assert figures["bad commits: refused (of 3)"] == 3, figures
     assert figures["bad commits: last good kept (of 3)"] == 3, figures
+    assert zeros_not_zero(figures) == {}, figures
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_at_each_of_the_first_writes_then_restart_loses_nothing(tmp_path: Path) -> None:
+    figures = sigkill_run(tmp_path, nodes=30, kills=3, timeout=90)
+    assert figures["sigkill: kills at a write"] == 3, figures
     assert zeros_not_zero(figures) == {}, figures
 
 
