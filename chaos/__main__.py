@@ -3,7 +3,8 @@
 Runs (issue 14): convergence of fleet-examples under injected API faults (5xx, 429 with
 Retry-After, latency, dropped watches, 410 on resume); a row of bad commits (invalid YAML, a
 schema error, an empty desired state); SIGKILL of `edgefleet run` at each of its first
-writes, then restart; hypothesis fuzzing of manifests, node snapshots and job
+writes, then restart; two and three replicas with the leader SIGKILLed at a write (takeover within the
+Lease duration); hypothesis fuzzing of manifests, node snapshots and job
 statuses. Prints one table and exits 1 when a figure that must be 0 is not (or a run did not
 converge). `--short` is the variant `make test` runs (tests/chaos): few nodes, light faults.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from chaos.fuzz import fuzz
 from chaos.kills import sigkill_run
+from chaos.replicas import replicas_run
 from chaos.runs import FaultProfile, bad_commits_run, faults_run
 
 #: Figures that must be 0 (the rest are context).
@@ -35,6 +37,9 @@ def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
         figures.update(bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
                                        timeout=timeout))
         figures.update(sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
+        for replicas in (2, 3):
+            figures.update(replicas_run(Path(tmp) / f"replicas-{replicas}", nodes=nodes,
+                                        replicas=replicas, timeout=timeout))
     figures.update(fuzz(fuzz_cases))
     return figures
 
