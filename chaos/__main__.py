@@ -65,13 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=None, help="simulated nodes (default 2000, short 30)")
     parser.add_argument("--fuzz-cases", type=int, default=None,
                         help="hypothesis cases per fuzz target (default 5000, short 100)")
+    parser.add_argument("--kills", type=int, default=None,
+                        help="SIGKILLs at the first writes (default 50, short 3)")
     args = parser.parse_args(argv)
     if args.short:
-        nodes, speed, timeout, cases, kills = args.nodes or 30, 120.0, 180.0, args.fuzz_cases or 100, 3
+        nodes, speed, timeout = args.nodes or 30, 120.0, 180.0
+        cases, kills = args.fuzz_cases or 100, args.kills or 3
         profile = FaultProfile(error_rate=0.05, throttle_rate=0.03, latency=0.01,
                                drop_watch_after_seconds=2.0, gone_on_resume=0.3)
     else:
-        nodes, speed, timeout, cases, kills = args.nodes or 2000, 60.0, 1800.0, args.fuzz_cases or 5000, 50
+        nodes, speed, timeout = args.nodes or 2000, 60.0, 1800.0
+        cases, kills = args.fuzz_cases or 5000, args.kills or 50
         profile = FaultProfile()
     print(f"chaos: {nodes:,} simulated nodes, {cases:,} fuzz cases per target ...", file=sys.stderr,
           flush=True)

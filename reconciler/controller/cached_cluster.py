@@ -103,9 +103,13 @@ class CachedCluster(LiveCluster):
             inventory = inventories.get(name)
             return inventory.resource_version if inventory is not None else None
 
+        def present(name: str) -> bool:
+            # A job being deleted (a finalizer pending) counts as gone: that is what we asked.
+            job = jobs.get(name)
+            return job is not None and job.metadata.deletion_timestamp is None
+
         def unmet() -> list[Expected]:
-            return self.expectations.unmet(lambda name: jobs.get(name) is not None, version,
-                                           now=self._clock())
+            return self.expectations.unmet(present, version, now=self._clock())
 
         if not self.expectations or self.caches.wait_for(lambda: not unmet(), self._lag_wait):
             return []
