@@ -87,6 +87,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
 
 
 def converged(controller: Controller) -> bool:
-    """The controller's last cycle found nothing to do and every group converged."""
+    """The controller's last cycle succeeded and left nothing it can do now: no job in flight
+    or to create in any group (a pair still backing off after failed pulls waits for its time;
+    a few simulated nodes fail pulls on purpose, and their backoff runs for simulated hours)."""
     last = controller.state.snapshot().last
-    return last is not None and last.converged
+    return (last is not None and last.succeeded and not last.jobs_in_flight
+            and all(g.converged for g in last.groups))
