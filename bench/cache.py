@@ -107,9 +107,9 @@ def measure(nodes: int, workdir: Path, *, seed: int, repeat: int) -> dict[str, A
             live = LiveCluster(session)
             warm = _cycle(files, live)()  # creates the jobs; from now on every cycle is idle
             relist_s, relisted = _best(repeat, _cycle(files, live))
-            before = server.requests.total(excluding=NOT_CYCLE)
+            before = server.counts.total(excluding=NOT_CYCLE)
             _cycle(files, live)()
-            relist_requests = server.requests.total(excluding=NOT_CYCLE) - before
+            relist_requests = server.counts.total(excluding=NOT_CYCLE) - before
             caches = WatchCaches()
             group = WatchGroup(cluster_watches(session, lambda reason: None,
                                                lambda resource, state: None, caches))
@@ -119,11 +119,11 @@ def measure(nodes: int, workdir: Path, *, seed: int, repeat: int) -> dict[str, A
                     raise RuntimeError("the watch caches did not sync")
                 cached, memo = CachedCluster(session, caches), FleetMemo()
                 _cycle(files, cached, memo)()  # the first read of a cluster lists
-                before = server.requests.total(excluding=NOT_CYCLE)
-                writes = server.requests.writes(excluding=NOT_CYCLE)
+                before = server.counts.total(excluding=NOT_CYCLE)
+                writes = server.counts.writes(excluding=NOT_CYCLE)
                 cached_s, from_cache = _best(repeat, _cycle(files, cached, memo))
-                cached_requests = (server.requests.total(excluding=NOT_CYCLE) - before) / repeat
-                cached_writes = server.requests.writes(excluding=NOT_CYCLE) - writes
+                cached_requests = (server.counts.total(excluding=NOT_CYCLE) - before) / repeat
+                cached_writes = server.counts.writes(excluding=NOT_CYCLE) - writes
             finally:
                 group.stop()
         finally:

@@ -87,7 +87,7 @@ def sigkill_run(tmp: Path, *, nodes: int, kills: int, timeout: float, seed: int 
         finally:
             _end(last, signal.SIGTERM)
         fleet.cluster.faults.reset()
-        creates = server.requests.creates_of(JOBS)
+        creates = server.counts.creates_of(JOBS)
         _, _, duplicates, wrongful = fleet.ledger.snapshot()
     return {
         "sigkill: kills at a write": float(done),

@@ -62,7 +62,7 @@ def replicas_run(tmp: Path, *, nodes: int, replicas: int, timeout: float, seed: 
             for process in processes.values():
                 _end(process, signal.SIGTERM)
         fleet.cluster.faults.reset()
-        creates = server.requests.creates_of(JOBS)
+        creates = server.counts.creates_of(JOBS)
         _, _, duplicates, wrongful = fleet.ledger.snapshot()
     tag = f"{replicas} replicas"
     bound = LEASE_SECONDS + RETRY_SECONDS

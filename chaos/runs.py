@@ -51,7 +51,7 @@ def faults_run(tmp: Path, *, nodes: int, speed: float, profile: FaultProfile, ti
             controller.stop()
             session.close()
         injected = dict(fleet.cluster.faults.injected)
-        creates = server.requests.creates_of(JOBS)
+        creates = server.counts.creates_of(JOBS)
         added, _, duplicates, wrongful = fleet.ledger.snapshot()
         still_there = UNMANAGED_JOB in fleet.ledger.live
     return {

@@ -90,9 +90,9 @@ def idle_cycle_requests(repo: str, kubeconfig: Path, server: ApiServer, tmp: Pat
             if quiet >= 2:
                 break
         assert quiet >= 2, controller.state.snapshot().last
-        before = server.requests.by_key()
+        before = server.counts.by_key()
         view = run_cycle(controller)
-        after = server.requests.by_key()
+        after = server.counts.by_key()
         assert view.succeeded, view
     finally:
         controller.stop()
@@ -165,7 +165,7 @@ def test_a_lagging_watch_never_gets_a_job_created_twice(
     finally:
         faults.watch_event_delay = 0.0
     assert second.ok, second.message
-    creates = api_server.requests.creates_of(JOBS)
+    creates = api_server.counts.creates_of(JOBS)
     assert creates and set(creates) == set(first.applied.created)
     if expectations:
         assert setup.cluster.lag_fallbacks == 1  # it saw its jobs missing and listed instead

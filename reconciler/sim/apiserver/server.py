@@ -28,7 +28,7 @@ class ApiServer:
                  port: int = 0) -> None:
         self.store = store
         self.faults = faults if faults is not None else Faults()
-        self.requests = RequestCounts()  # every request served, by verb and resource
+        self.counts = RequestCounts()  # every request served, by verb and resource (counting.py)
         self._address = (host, port)
         self._http: SimHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -38,7 +38,7 @@ class ApiServer:
         taken."""
         if self._http is not None:
             return self
-        self._http = SimHttpServer(self._address, self.store, self.faults, self.requests)
+        self._http = SimHttpServer(self._address, self.store, self.faults, counts=self.counts)
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"edgefleet-apiserver-{self.port}", daemon=True)
         self._thread.start()
