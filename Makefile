@@ -4,7 +4,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench venv clean cri-stubs image
+.PHONY: demo test lint bench chaos venv clean cri-stubs image
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/edgefleet demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check reconciler tests bench
+	$(VENV)/bin/ruff check reconciler tests bench chaos
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports .importlinter
 
@@ -32,6 +32,12 @@ bench: $(STAMP)
 	$(PY) -m bench.drift
 	$(PY) -m bench.snapshot
 	$(PY) -m bench.agent_writes
+	$(PY) -m bench.cache
+
+# Reliability figures on the embedded cluster (long: 2,000 nodes); `make test` runs the short
+# variant (tests/chaos). Exits 1 when a figure that must be 0 is not.
+chaos: $(STAMP)
+	$(PY) -m chaos
 
 # The CRI runtime.v1 client stubs of `edgefleet agent`, shipped generated (reconciler/agent/cri/).
 CRI := reconciler/agent/cri

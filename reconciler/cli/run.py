@@ -100,6 +100,9 @@ def run_command(
         "directory every --snapshot-interval, served at /snapshot for CI.")] = None,
     snapshot_interval: Annotated[str, typer.Option(
         "--snapshot-interval", help="How often to publish the snapshot, e.g. 15m.")] = "15m",
+    watch_cache: Annotated[bool, typer.Option(
+        "--watch-cache/--no-watch-cache",
+        help="Plan from the watch caches (an idle cycle sends nothing); off: list every cycle.")] = True,
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -128,7 +131,8 @@ def run_command(
             sync=SyncSettings(registry=lookup),  # one client for every cycle: its cache is shared
             drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir),
             snapshot_dir=snapshot_dir,
-            snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"))
+            snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"),
+            watch_cache=watch_cache)
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))

@@ -23,8 +23,11 @@ from kubernetes import client
 from prometheus_client import CollectorRegistry
 
 from reconciler.controller.api_metrics import instrument
+from reconciler.controller.cached_cluster import cycle_cluster
+from reconciler.controller.caches import WatchCaches
 from reconciler.controller.digest import digest
 from reconciler.controller.drift_schedule import DriftDaemonSettings, DriftSchedule
+from reconciler.controller.fleetmemo import FleetMemo
 from reconciler.controller.gitpoll import BranchFollower, RevisionStatus
 from reconciler.controller.http import ControllerHttp, WebhookSettings
 from reconciler.controller.leader import LeaderTiming, LeaseElector, default_identity
@@ -75,6 +78,9 @@ class ControllerSettings:
     drift: DriftDaemonSettings = field(default_factory=DriftDaemonSettings)  # docs/drift.md
     snapshot_dir: Path | None = None  # publish a fleet snapshot there, served at /snapshot
     snapshot_interval: float = 900.0
+    # Plan from the watch loops' caches (docs/controller.md, "Watch caches"); False lists
+    # every cycle, as `edgefleet sync` does.
+    watch_cache: bool = True
 
 
 class NotLeading(Fenced):
@@ -157,14 +163,17 @@ class Controller:
             client.CoordinationV1Api(session.api_client), name=settings.lease_name,
             namespace=settings.lease_namespace, identity=settings.identity, timing=settings.leader,
             on_started=self._became_leader, on_stopped=self._lost_leadership)
-        self.watches = WatchGroup(cluster_watches(session, self.queue.add, self.state.set_watch))
+        self.caches = WatchCaches() if settings.watch_cache else None
+        self.watches = WatchGroup(cluster_watches(session, self.queue.add, self.state.set_watch,
+                                                  self.caches))
         self.snapshots = (SnapshotPublisher(session, settings.snapshot_dir, now)
                           if settings.snapshot_dir is not None else None)
         self.http = ControllerHttp(settings.listen, self.state, self.metrics,
                                    WebhookSettings(settings.webhook_secret, self._on_push),
                                    snapshot_file=self.snapshots.file if self.snapshots else None)
         self._term = 0  # leadership terms won by this replica; a cycle writes only in its own
-        self._fence = _Fence(LiveCluster(session), self._may_write, settings.leader,
+        self.cluster = cycle_cluster(session, self.caches, full_read_every=settings.resync)
+        self._fence = _Fence(self.cluster, self._may_write, settings.leader,
                              term=lambda: self._term)
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self.drift = DriftSchedule(self._scheduler, session, settings.drift, registry=self.registry,
@@ -176,6 +185,7 @@ class Controller:
         self._pushes_lock = threading.Lock()
         self._last_good: GoodRevision | None = None
         self._failures = 0
+        self.fleets = FleetMemo()  # an unchanged revision is not parsed again every cycle
         self.cycle_done = threading.Condition()  # notified after every cycle (tests, demo)
 
     @property
@@ -285,7 +295,8 @@ class Controller:
         self._fence.facts = None  # what this cycle observes, if it gets that far
         try:
             result = self._cycle(read_revision=self.git.read_revision, cluster=self._fence,
-                                 settings=self.settings.sync, last_good=self._last_good, now=self._now)
+                                 settings=self.settings.sync, last_good=self._last_good, now=self._now,
+                                 load=self.fleets)
         except Exception as error:  # a bug in a cycle must not end the daemon: log it, back off
             log.exception("reconcile cycle failed: %s", error)
             result = CycleResult(Outcome.TRANSIENT, f"internal error: {type(error).__name__}: {error}",

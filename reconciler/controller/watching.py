@@ -5,7 +5,9 @@ remember each object's *fingerprint* (only the fields planning reads: labels, re
 names, job status; never heartbeat times, which change every few seconds), then watch from the
 list's resourceVersion. A watch that ends or drops resumes from the last resourceVersion seen,
 so no event is missed; a 410 Gone (history compacted) relists and diffs the fingerprints.
-Only a changed fingerprint queues a cycle. The client's informers do not handle custom objects
+Only a changed fingerprint queues a cycle. With a `cache` (caches.FactCache), the loop also
+keeps the typed facts of every object, updated before the queue is woken (the daemon plans
+from them: docs/controller.md, "Watch caches"). The client's informers do not handle custom objects
 in kubernetes 37, hence this loop over raw `_preload_content=False` streams.
 """
 
@@ -21,6 +23,8 @@ from typing import Any
 
 import orjson
 from kubernetes.client.exceptions import ApiException
+
+from reconciler.controller.caches import FactCache
 
 log = logging.getLogger("edgefleet.watch")
 
@@ -95,8 +99,10 @@ class ResourceWatch:
                  on_state: Callable[[str, str], None] = lambda resource, state: None,
                  page_size: int = 500, watch_seconds: int = 300,
                  backoff_max: float = BACKOFF_MAX_SECONDS, clock: Callable[[], float] = time.monotonic,
-                 pause: Callable[[float], object] | None = None) -> None:
+                 pause: Callable[[float], object] | None = None,
+                 cache: FactCache[Any] | None = None) -> None:
         self.target = target
+        self.cache = cache
         self._on_change, self._on_state = on_change, on_state
         self._page_size, self._watch_seconds, self._backoff_max = page_size, watch_seconds, backoff_max
         self._stop = threading.Event()
@@ -171,6 +177,7 @@ class ResourceWatch:
 
     def _relist(self) -> None:
         fresh: dict[str, str] = {}
+        facts: dict[str, Any] = {}
         token: str | None = None
         version = ""
         while True:
@@ -182,6 +189,8 @@ class ResourceWatch:
             response = self.target.list_call(**params, _preload_content=False, _request_timeout=60)
             try:
                 page = orjson.loads(response.data)
+                if self.cache is not None:
+                    facts.update(self.cache.decode_page(response.data))
             finally:
                 response.release_conn()
             for item in page.get("items") or []:
@@ -194,6 +203,8 @@ class ResourceWatch:
                       if fresh.get(k) != self.fingerprints.get(k))
         first = not self.synced.is_set()
         self.fingerprints, self.resource_version = fresh, version
+        if self.cache is not None:
+            self.cache.replace(facts)
         self.relists += 1
         self.synced.set()
         if changed and not first:
@@ -239,6 +250,11 @@ class ResourceWatch:
             return
         self.events += 1
         name = meta.get("name", "")
+        if self.cache is not None:  # before the queue hears of it: a woken cycle sees the event
+            if kind == "DELETED":
+                self.cache.remove(name)
+            else:
+                self.cache.put(obj)
         if kind == "DELETED":
             if self.fingerprints.pop(name, None) is not None:
                 self._on_change(f"{self.target.resource}/{name} deleted")

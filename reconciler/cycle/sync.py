@@ -22,6 +22,7 @@ from reconciler.cycle.outcome import (
 from reconciler.kube.applying import ApplyReport
 from reconciler.kube.errors import KubeError
 from reconciler.manifests import load_fleet
+from reconciler.manifests.diagnostics import LoadResult
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts
 from reconciler.observed.registry import ImageFacts
@@ -56,7 +57,8 @@ def utc_now() -> datetime:
 
 def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, settings: SyncSettings,
               last_good: GoodRevision | None = None, now: Callable[[], datetime] = utc_now,
-              record: Callable[[CycleResult], None] | None = None) -> CycleResult:
+              record: Callable[[CycleResult], None] | None = None,
+              load: Callable[[Mapping[str, bytes]], LoadResult] = load_fleet) -> CycleResult:
     """Run one cycle; return its result, after `record(result)` has seen it on every exit path.
 
     Reads the fleet (`read_revision`) and the cluster (`cluster.observe`), plans at `now()`,
@@ -66,13 +68,14 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
     `retry_after`), TRANSIENT when git or the API server is unreachable. A group naming a pull
     secret the cluster lacks gets no jobs: the others are applied, and the cycle is STALLED
     with one error per (group, secret) (planner/secrets.py). Any other exception is
-    a bug: `record` sees a TRANSIENT result naming it, then it propagates.
+    a bug: `record` sees a TRANSIENT result naming it, then it propagates. `load` is
+    `load_fleet` or one that remembers results by content (the daemon's FleetMemo).
     """
     result = CycleResult(Outcome.TRANSIENT, "cycle interrupted", now(), in_force=last_good)
     try:
         files = read_revision()
         result = replace(result, revision=files.revision)
-        loaded = load_fleet(files.files)
+        loaded = load(files.files)
         if loaded.errors or loaded.fleet is None:
             # A human must fix the commit; the last good revision stays in force, untouched.
             errors = tuple(str(e) for e in loaded.errors)

@@ -28,6 +28,10 @@ class Faults:
     - `verbs`: restrict error/throttle injection to these verbs (None: all verbs).
     - `drop_watch_after_events` / `drop_watch_after_seconds`: cut every watch stream (no final
       chunk: the client sees the connection end mid-stream) after that many events or seconds.
+    - `watch_event_delay`: seconds every watch event waits before it is sent (a lagging watch:
+      the client's cache falls behind the writes it made).
+    - `gone_on_resume`: fraction of watches that resume from a resourceVersion answered with a
+      410 Gone ERROR event (as if etcd had compacted it): the client must relist.
     - `conflicts`: the next N updates (PUT or PATCH) answer 409 Conflict.
     - `injected`: counts of what was injected, by kind ("error", "throttle", "conflict",
       "drop"), for tests to check.
@@ -40,6 +44,8 @@ class Faults:
     verbs: frozenset[str] | None = None
     drop_watch_after_events: int | None = None
     drop_watch_after_seconds: float | None = None
+    watch_event_delay: float = 0.0
+    gone_on_resume: float = 0.0
     conflicts: int = 0
     include_discovery: bool = False
     seed: int | None = None
@@ -52,7 +58,8 @@ class Faults:
     def reset(self) -> None:
         """Switch every fault off (counts are kept)."""
         with self._lock:
-            self.latency = self.error_rate = self.throttle_rate = 0.0
+            self.latency = self.error_rate = self.throttle_rate = self.watch_event_delay = 0.0
+            self.gone_on_resume = 0.0
             self.drop_watch_after_events = None
             self.drop_watch_after_seconds = None
             self.conflicts = 0
@@ -79,6 +86,14 @@ class Faults:
                 return ApiError(500, "InternalError", "an error on the server (\"injected fault\") "
                                 "has prevented the request from succeeding")
             return None
+
+    def resume_gone(self) -> bool:
+        """True when this watch's resume must answer 410 Gone (counted as "gone")."""
+        with self._lock:
+            if self.gone_on_resume <= 0 or self._rng.random() >= self.gone_on_resume:
+                return False
+            self._count("gone")
+            return True
 
     def take_conflict(self) -> bool:
         """True (and one fewer pending) when this update must answer 409 Conflict."""

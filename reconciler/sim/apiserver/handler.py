@@ -20,6 +20,7 @@ import orjson
 
 from reconciler.sim.apiserver import discovery, openapi, tables
 from reconciler.sim.apiserver.audit import Request, RequestLog
+from reconciler.sim.apiserver.counting import RequestCounts
 from reconciler.sim.apiserver.errors import ApiError, Obj, conflict
 from reconciler.sim.apiserver.faults import Faults
 from reconciler.sim.apiserver.node_identity import node_restriction
@@ -45,12 +46,14 @@ class SimHttpServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], store: Store, faults: Faults,
                  requests: RequestLog | None = None,
-                 node_scoped: frozenset[tuple[str, str]] = frozenset()) -> None:
+                 node_scoped: frozenset[tuple[str, str]] = frozenset(),
+                 counts: RequestCounts | None = None) -> None:
         super().__init__(address, ApiRequestHandler)
         self.store = store
         self.faults = faults
         self.requests = requests if requests is not None else RequestLog()
         self.node_scoped = node_scoped  # (group, plural) restricted by node identity
+        self.counts = counts if counts is not None else RequestCounts()
         self.stopping = threading.Event()
 
 
@@ -95,6 +98,15 @@ def _parse_body(raw: bytes, content_type: str) -> Any:
         return YAML(typ="safe").load(raw.decode("utf-8"))
     except (YAMLError, UnicodeDecodeError):
         raise ApiError(400, "BadRequest", "the request body is not valid YAML") from None
+
+
+def _created_name(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # a YAML body: counted, but not by name
+    name = (body.get("metadata") or {}).get("name") if isinstance(body, dict) else None
+    return str(name) if name else None
 
 
 class ApiRequestHandler(BaseHTTPRequestHandler):
@@ -168,6 +180,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
 
     def _serve_other(self, method: str, path: str) -> None:
         store, faults = self.server.store, self.server.faults
+        self.server.counts.record("get", "discovery")
         if faults.include_discovery:
             self._apply_faults("get")
         if method != "GET":
@@ -223,12 +236,15 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         if not verb or (verb == "create" and route.name) or (verb in ("update", "patch") and not route.name):
             raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on this path")
         self._record(verb, route)
+        self.server.counts.record(verb, route.plural)
         self._apply_faults(verb)
         created = _parse_body(raw, self.headers.get("Content-Type", "")) if verb == "create" and raw else None
         denied = node_restriction(self.headers.get("Impersonate-User"), verb, route,
                                   _name_of(created), self.server.node_scoped)
         if denied is not None:
             raise denied
+        if verb == "create":  # one that got past the injected faults and the node rule: it reached the store
+            self.server.counts.record_create(route.plural, _created_name(raw))
         if verb in ("update", "patch") and self.server.faults.take_conflict():
             raise conflict(route.plural, route.group, route.name or "")
         getattr(self, f"_verb_{verb}")(route, query, raw)
@@ -287,6 +303,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         error: ApiError | None = None
         stream: Iterator[tuple[str, bytes]] = iter(())
         try:
+            if query.get("resourceVersion") and faults.resume_gone():
+                raise ApiError(410, "Expired", "too old resource version (injected fault)")
             stream = store.watch_bytes(
                 route.group, route.plural, namespace=route.namespace, version=route.version,
                 resource_version=query.get("resourceVersion") or None,
@@ -305,6 +323,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         started, sent = time.monotonic(), 0
         try:
             for kind, data in stream:
+                if faults.watch_event_delay > 0 and kind != "BOOKMARK":
+                    time.sleep(faults.watch_event_delay)
                 if as_table and kind != "BOOKMARK":
                     obj = orjson.loads(data)
                     data = orjson.dumps(tables.table(route.group, route.plural, [obj], self._now(),

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from reconciler.sim.apiserver.audit import RequestLog
+from reconciler.sim.apiserver.counting import RequestCounts
 from reconciler.sim.apiserver.faults import Faults
 from reconciler.sim.apiserver.handler import SimHttpServer
 from reconciler.sim.apiserver.kubeconfig import write_kubeconfig
@@ -31,6 +32,7 @@ class ApiServer:
         self.faults = faults if faults is not None else Faults()
         #: every resource request served, as RBAC sees it (audit.py)
         self.requests = RequestLog()
+        self.counts = RequestCounts()  # every request served, by verb and resource (counting.py)
         self._address = (host, port)
         self._http: SimHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -40,7 +42,8 @@ class ApiServer:
         taken."""
         if self._http is not None:
             return self
-        self._http = SimHttpServer(self._address, self.store, self.faults, self.requests, self.node_scoped)
+        self._http = SimHttpServer(self._address, self.store, self.faults, self.requests, self.node_scoped,
+                                   counts=self.counts)
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"edgefleet-apiserver-{self.port}", daemon=True)
         self._thread.start()
