@@ -100,7 +100,7 @@ def run_controller(cluster: EmbeddedCluster, kubeconfig: Path, repo: str, tmp: P
     controller.start()
     wanted = {("operations.kubeedge.io", "imageprepulljobs", "create"),
               ("operations.kubeedge.io", "imageprepulljobs", "delete"),
-              ("edgefleet.io", "edgenodeinventories/status", "update"),
+              ("edgefleet.io", "edgenodeinventories/status", "patch"),
               ("edgefleet.io", "fleetrollouts/status", "patch")}
     try:
         done = wait_until(lambda: wanted <= used_triples(_of(log.requests(), CONTROLLER[0])), 90)
