@@ -4,8 +4,10 @@ The reasons are read off the plan the cycle already made, so a report never disa
 plan: a pair the plan targets with a new job is `not-yet-planned` (planned by this sync), a pair
 of a node the plan defers is `deferred-offline` (or `deferred-disk`), a pair whose inventory
 failure record reached the attempt limit is `failed`, one still in its backoff `backing-off`,
-a pair of a suspended group `suspended-group`, a pair absent from a node list cut at the cap
-`unknown-inventory`, and what is left is covered by a live job: `in-flight`.
+a pair of a suspended group `suspended-group`, a pair the group's rollout holds back gets the
+gate's reason (`waiting-wave`, `waiting-window`, `waiting-bandwidth`, `halted`, `paused`), a pair
+absent from a node list cut at the cap `unknown-inventory`, and what is left is covered by a live
+job: `in-flight`.
 
 `missingSince` is carried across runs by the caller: `previous` maps (node, image) to the time
 the pair was first seen missing, and the result gives the new map (pairs present again drop
@@ -62,6 +64,7 @@ def drift_facts(
         for node_name in job.node_names:
             planned.setdefault(node_name, set()).update(job.images)
     deferred = {d.node: d.reason for d in plan.deferred}
+    gates = {(g.node, g.group): Reason(g.reason) for g in plan.gated}  # docs/rollout.md
     cut = frozenset(truncated)
     by_name = {n.name: n for n in facts.nodes}
     pairs: list[DriftPair] = []
@@ -90,9 +93,10 @@ def drift_facts(
             item = desire.images[image]
             key = (name, image)
             failure = failures.get(image) if failures else None
-            if item.suspended or failure is not None:
+            gate = gates.get((name, item.group)) if gates else None
+            if item.suspended or failure is not None or gate is not None:
                 reason, detail = _reason(key, item.suspended, failure, node_planned, deferral,
-                                         name in cut, now=now, attempt_limit=attempt_limit)
+                                         name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
             else:
                 reason, detail = (Reason.NOT_YET_PLANNED if image in node_planned else usual), None
             since = remembered(key, now)
@@ -108,6 +112,7 @@ def drift_facts(
 def _reason(
     key: PairKey, suspended: bool, failure: InventoryFailure | None, planned: Set[str],
     deferral: str | None, truncated: bool, *, now: datetime, attempt_limit: int,
+    gate: Reason | None = None,
 ) -> tuple[Reason, PairDetail | None]:
     """The one reason of a missing pair; the order is the planner's (suspension first)."""
     if suspended:
@@ -126,6 +131,8 @@ def _reason(
         return Reason.NOT_YET_PLANNED, None
     if deferral is not None:
         return (Reason.DEFERRED_DISK if "disk" in deferral else Reason.DEFERRED_OFFLINE), None
+    if gate is not None:  # the rollout holds the node back: no job targets it now
+        return gate, None
     if truncated:
         return Reason.UNKNOWN_INVENTORY, None
     return Reason.IN_FLIGHT, None

@@ -18,12 +18,14 @@ class Reason(StrEnum):
     SUSPENDED_GROUP = "suspended-group"
     WAITING_WINDOW = "waiting-window"
     WAITING_WAVE = "waiting-wave"
+    WAITING_BANDWIDTH = "waiting-bandwidth"
+    HALTED = "halted"
+    PAUSED = "paused"
     NOT_YET_PLANNED = "not-yet-planned"
-    # Reserved for later issues (registry awareness, rollouts); listed here so the
-    # vocabulary stays one enum in one place.
+    # Reserved for registry holds (planner/registry_rules.py reports them per group, not per
+    # node yet); listed here so the vocabulary stays one enum in one place.
     NOT_IN_REGISTRY = "not-in-registry"
     NO_PLATFORM = "no-platform"
-    HALTED = "halted"
 
 
 #: One line per reason, for reports and docs/drift.md.
@@ -37,8 +39,10 @@ REASON_TEXT: Final[dict[Reason, str]] = {
     Reason.SUSPENDED_GROUP: "the group is suspended: nothing new is planned for it",
     Reason.WAITING_WINDOW: "waiting for the group's maintenance window",
     Reason.WAITING_WAVE: "waiting for an earlier rollout wave",
+    Reason.WAITING_BANDWIDTH: "waiting for a pull slot of its site (bandwidth limit)",
+    Reason.PAUSED: "the rollout is paused (`edgefleet rollout resume` continues it)",
     Reason.NOT_YET_PLANNED: "missing, and planned by the next sync",
     Reason.NOT_IN_REGISTRY: "the registry does not have the image",
     Reason.NO_PLATFORM: "the image has no variant for the node's platform",
-    Reason.HALTED: "the rollout is halted",
+    Reason.HALTED: "the rollout is halted by its failure budget",
 }

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from reconciler.desired import desired_state
 from reconciler.drift.facts import DriftFacts, drift_facts
 from reconciler.drift.reasons import Reason
 from reconciler.kubeedge import V1ALPHA2
+from reconciler.manifests.rollout_policy import RolloutPolicy, Wave
 from reconciler.observed import InventoryFacts, inventory_from_object
 from reconciler.observed.cluster import ClusterFacts
+from reconciler.observed.rollouts import rollout_from_object
 from reconciler.planner import plan
+from reconciler.planner.rollout import rollout_id
 from tests.fleet_builders import (
     BELONGING,
     NOW,
@@ -90,3 +95,24 @@ def test_missing_since_is_kept_across_runs_and_dropped_when_present() -> None:
     assert second.missing_since[("edge-a", REDIS)] == NOW
     again = facts_of([node("edge-a", (NGINX,)), node("edge-b")], now=later, previous={})
     assert {p.since for p in again.pairs} == {later}  # memory lost: the clock restarts at now
+
+
+WAVES = RolloutPolicy(waves=(Wave(count=1), Wave(share=Decimal(1))), pause_seconds=1800)
+ROLLED = replace(group("line", ["nginx:1.25"], node_group="line"), rollout=WAVES)
+
+
+def rollout_reasons(*, paused: bool) -> dict[tuple[str, str], Reason]:
+    cluster = ClusterFacts(nodes=nodes_facts(*(node(f"edge-{i}") for i in range(4))), jobs=[],
+                           inventories=[], job_api_version=V1ALPHA2, inventory_served=True)
+    record = rollout_from_object({"metadata": {"name": "line"}, "spec": {"group": "line", "paused": paused},
+                                  "status": {"rolloutId": rollout_id(ROLLED), "wave": 0,
+                                             "started": "2025-07-01T11:00:00Z"}})
+    made = plan(fleet(ROLLED), cluster.nodes, [], [], now=NOW, revision="c0ffee",
+                job_api_version=V1ALPHA2, rollouts={"line": record})
+    return reasons(drift_facts(made, desired_state(fleet(ROLLED), cluster.nodes), cluster, now=NOW))
+
+
+def test_pairs_the_rollout_holds_back_carry_the_gate_reason() -> None:
+    running = rollout_reasons(paused=False)
+    assert sorted(running.values()) == sorted([Reason.NOT_YET_PLANNED] + [Reason.WAITING_WAVE] * 3)
+    assert set(rollout_reasons(paused=True).values()) == {Reason.PAUSED}
