@@ -30,7 +30,8 @@ def exported() -> set[str]:
 
 
 def metric_names(expr: str) -> set[str]:
-    without_strings = re.sub(r'"[^"]*"', "", re.sub(r"\[[^\]]*\]", "", expr))
+    # label matchers ({what="x"}) and ranges ([10m]) name no metric
+    without_strings = re.sub(r"\{[^}]*\}", "", re.sub(r'"[^"]*"', "", re.sub(r"\[[^\]]*\]", "", expr)))
     return {w for w in re.findall(r"[a-zA-Z_][a-zA-Z0-9_]*", without_strings)
             if w not in PROMQL and not w.isdigit()}
 
