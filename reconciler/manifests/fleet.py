@@ -113,6 +113,9 @@ class Fleet:
     pin_digests: bool = False  # FleetConfig spec.pinDigests (each group has its effective value)
     # FleetConfig spec.driftReport (docs/drift.md); out of the hash: the spec holds lists.
     drift_report: DriftReportSpec | None = field(default=None, hash=False)
+    # FleetConfig spec.agentReports (docs/agent.md): when a report is stale, the GC threshold
+    agent_stale_after_seconds: int = 7200
+    agent_gc_high_percent: int = 85
 
     def group(self, name: str) -> NodeGroupSpec:
         """The group called `name` (KeyError if there is none)."""

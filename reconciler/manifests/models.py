@@ -192,6 +192,15 @@ class DriftReportSpec(_Model):
         return self
 
 
+class AgentReportsSpec(_Model):
+    """FleetConfig.spec.agentReports: how far the edge agents' reports are trusted (docs/agent.md)."""
+
+    stale_after: Duration = Field(
+        default="2h", description="A report older than this is stale: planning falls back to jobs' evidence.")
+    gc_high_threshold_percent: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=85, description="The nodes' imageGCHighThresholdPercent: the disk rule stays below it.")
+
+
 class FleetConfigSpec(_Model):
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
     allow_empty: bool = False
@@ -200,6 +209,7 @@ class FleetConfigSpec(_Model):
         default=False, description="Jobs pull repo@sha256:... resolved at plan time (a group may override)."
     )
     drift_report: DriftReportSpec | None = None
+    agent_reports: AgentReportsSpec = Field(default_factory=AgentReportsSpec)
 
 
 class Metadata(_Model):

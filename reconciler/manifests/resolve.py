@@ -23,6 +23,7 @@ from reconciler.manifests.imageref import normalize_image
 from reconciler.manifests.quoting import quote
 from reconciler.manifests.rollout_policy import RolloutPolicy
 from reconciler.manifests.rollout_spec import rollout_policy_of
+from reconciler.manifests.schedule import duration_seconds
 from reconciler.manifests.selection import why_selects_nothing
 from reconciler.manifests.yamldoc import Loc, YamlDocument
 
@@ -213,5 +214,7 @@ def resolve(
         insecure_registries=tuple(sorted(set(config_spec.registries.insecure))),
         pin_digests=config_spec.pin_digests,
         drift_report=config_spec.drift_report,
+        agent_stale_after_seconds=duration_seconds(config_spec.agent_reports.stale_after),
+        agent_gc_high_percent=config_spec.agent_reports.gc_high_threshold_percent,
     )
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reconciler.desired import DesiredState
 from reconciler.manifests.fleet import Fleet
@@ -19,15 +19,12 @@ from reconciler.planner.model import Plan
 from reconciler.planner.planning import plan
 from reconciler.planner.settings import PlannerSettings
 
-DEFAULT_TRUST = AgentTrust()
-
 
 def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | None,
                   settings: PlannerSettings, base: Fleet | None = None,
                   base_revision: str | None = None,
                   rollouts: Mapping[str, RolloutFacts] | None = None,
-                  resolved: DesiredState | None = None,
-                  agents: AgentTrust | None = DEFAULT_TRUST) -> Plan:
+                  resolved: DesiredState | None = None) -> Plan:
     """Plan `fleet` (the revision `revision`) against `facts` at `now`. Pure.
 
     With `base` (the fleet of the revision a change starts from, e.g. the pull request's target
@@ -35,13 +32,19 @@ def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision:
     over the same nodes. `rollouts` are the FleetRollout facts by group (docs/rollout.md);
     `facts.registry`, when set, feeds the registry rules (docs/registry.md).
     `resolved` is desired_state(fleet, facts.nodes) when the caller computed it already.
-    `agents`: how edge agent reports are trusted (docs/agent.md; None ignores them).
+    Edge agent reports are trusted as the FleetConfig's `agentReports` says (docs/agent.md).
     Raises EmptyDesiredState as `plan` does.
     """
     the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=now, revision=revision,
                     job_api_version=facts.job_api_version, settings=settings,
                     secrets=facts.secrets, registry=facts.registry, resolved=resolved,
-                    rollouts=rollouts if rollouts is not None else facts.rollouts, agents=agents)
+                    rollouts=rollouts if rollouts is not None else facts.rollouts, agents=agent_trust(fleet))
     if base is None:
         return the_plan
     return replace(the_plan, changes=diff_fleets(base, fleet, facts.nodes, base_revision=base_revision))
+
+
+def agent_trust(fleet: Fleet) -> AgentTrust:
+    """How far `fleet` trusts edge agent reports: its FleetConfig's spec.agentReports."""
+    return AgentTrust(stale_after=timedelta(seconds=fleet.agent_stale_after_seconds),
+                      gc_high_percent=float(fleet.agent_gc_high_percent))
