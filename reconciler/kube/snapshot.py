@@ -25,8 +25,9 @@ from reconciler.kube.rollouts import GROUP as ROLLOUT_GROUP
 from reconciler.kube.rollouts import PLURAL as ROLLOUT_PLURAL
 from reconciler.kube.rollouts import VERSION as ROLLOUT_VERSION
 from reconciler.kube.session import Session
-from reconciler.observed.nodes import reduce_nodes
-from reconciler.observed.snapshot import SNAPSHOT_END, snapshot_header, snapshot_section
+from reconciler.observed.cluster import decode_normalized_nodes
+from reconciler.observed.snapshot import snapshot_end, snapshot_header, snapshot_section
+from reconciler.observed.snapshot_nodes import ImageTable
 
 
 class _Page(msgspec.Struct):
@@ -101,18 +102,20 @@ def stream_snapshot(stream: IO[bytes], *, taken_at: datetime, job_api_version: s
                     node_pages: Iterable[bytes], job_pages: Iterable[bytes],
                     inventory_pages: Iterable[bytes], rollout_pages: Iterable[bytes] = ()) -> SnapshotCounts:
     """Write a snapshot document to `stream` from LIST page bodies, one page at a time (the
-    pages are read lazily, in this order): nodes reduced, jobs, inventories and rollouts whole. The
-    writer behind `write_snapshot`, also what bench/snapshot.py times."""
+    pages are read lazily, in this order): nodes as the planner's facts (image names normalized,
+    each stored once in the table at the end), jobs, inventories and rollouts whole. The writer
+    behind `write_snapshot`, also what bench/snapshot.py times."""
     stream.write(snapshot_header(taken_at=taken_at, job_api_version=job_api_version,
                                  inventory_served=inventory_served))
-    nodes = _stream(stream, node_pages, reduce_nodes)
+    table = ImageTable()
+    nodes = _stream(stream, node_pages, lambda body: table.encode(decode_normalized_nodes(body)))
     stream.write(snapshot_section("jobs"))
     jobs = _stream(stream, job_pages, _raw_items)
     stream.write(snapshot_section("inventories"))
     inventories = _stream(stream, inventory_pages, _raw_items)
     stream.write(snapshot_section("rollouts"))
     rollouts = _stream(stream, rollout_pages, _raw_items)
-    stream.write(SNAPSHOT_END)
+    stream.write(snapshot_end(table.names()))
     return SnapshotCounts(nodes, jobs, inventories, job_api_version, inventory_served, rollouts)
 
 
