@@ -21,8 +21,8 @@ kube/snapshot.py).
 
 from __future__ import annotations
 
-import zlib
 import dataclasses
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
