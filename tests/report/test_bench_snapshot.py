@@ -22,7 +22,8 @@ def test_bench_snapshot_reports_size_write_and_read_ratios(tmp_path: Path) -> No
     (row,) = orjson.loads(out.read_bytes())["results"]
     assert row["nodes"] == 300
     assert 0 < row["snapshotBytes"] < row["nodeListBytes"]
-    for field in ("sizeRatio", "writeRatio", "readRatio", "nodesRatio", "readVsNodesRatio", "targetsMet"):
+    for field in ("sizeRatio", "writeRatio", "readRatio", "nodesRatio", "readVsNodesRatio", "targetsMet",
+                  "readV1alpha1VsNodesRatio"):
         assert field in row, field
 
 
