@@ -115,7 +115,7 @@ def build_report(
     histogram = Counter(map(partial(bisect_left, _thresholds(now)), columns.since))
 
     drifting_nodes = set(columns.nodes)
-    failed = [p for p in drifting if p.reason is Reason.FAILED]
+    failed = list(compress(drifting, map(Reason.FAILED.value.__eq__, columns.reasons)))
     failed_nodes = {p.node for p in failed}
     group_nodes = Counter(map(_FIRST, set(zip(columns.groups, columns.nodes, strict=True))))
     group_failed = Counter(map(_FIRST, {(p.group, p.node) for p in failed}))
@@ -169,27 +169,23 @@ class _Columns:
 
 def _tallies(keys: list[str], columns: _Columns, *, per_reason: bool = False) -> dict[str, _Tally]:
     """Pairs, reasons and the oldest `since` per key of one column (`per_reason`: the keys are
-    the reasons, so no breakdown is kept)."""
+    the reasons, so no breakdown is kept).
+
+    One C-level Counter over (key, reason, since): a fleet's pairs share few distinct `since`
+    values (one per report that saw them go missing), so the Python loop runs over the few
+    distinct triples, not over every pair.
+    """
     tallies: dict[str, _Tally] = {}
-    if per_reason:
-        for key, count in Counter(keys).items():
-            tallies[key] = _Tally()
-            tallies[key].pairs = count
-    pairs_per_reason = {} if per_reason else Counter(zip(keys, columns.reasons, strict=True))
-    for (key, reason), count in pairs_per_reason.items():
+    triples = Counter(zip(keys, columns.reasons, columns.since, strict=True))
+    for (key, reason, since), count in triples.items():
         tally = tallies.get(key)
         if tally is None:
             tally = tallies[key] = _Tally()
         tally.pairs += count
-        tally.reasons[reason] += count
-    oldest: dict[str, datetime] = {}
-    get = oldest.get
-    for key, since in zip(keys, columns.since, strict=True):
-        best = get(key)
-        if best is None or since < best:
-            oldest[key] = since
-    for key, since in oldest.items():
-        tallies[key].oldest = since
+        if not per_reason:
+            tally.reasons[reason] += count
+        if tally.oldest is None or since < tally.oldest:
+            tally.oldest = since
     return tallies
 
 
@@ -203,6 +199,8 @@ def _oldest(pairs: Sequence[DriftPair], since: list[datetime], limit: int) -> li
         return []
     cut = heapq.nsmallest(limit, since)[-1]
     candidates = list(compress(pairs, map(cut.__ge__, since)))
+    if len(candidates) > 4 * limit:  # many pairs share the cut-off time: no full sort of them
+        return heapq.nsmallest(limit, candidates, key=_ROW_ORDER)
     candidates.sort(key=_ROW_ORDER)
     return candidates[:limit]
 
