@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 
 from reconciler.desired import DesiredState
 from reconciler.drift.reasons import Reason
@@ -71,6 +72,10 @@ def drift_facts(
     append = pairs.append
     since_map: dict[PairKey, datetime] = {}
     nothing: frozenset[str] = frozenset()
+    gated_nodes = {node for node, _ in gates}
+    # Per shared NodeDesire (one per signature, not per node): image -> owning group, and
+    # whether any of its images is suspended (such nodes take the per-pair path below).
+    owners: dict[int, tuple[dict[str, str], bool]] = {}
     for name in sorted(desired.nodes):
         desire = desired.nodes[name]
         status = statuses.get(name)
@@ -89,9 +94,26 @@ def drift_facts(
         # The reason of a pair without suspension, failure record or new job: the node's own.
         usual, _ = _reason((name, ""), False, None, nothing, deferral, name in cut,
                            now=now, attempt_limit=attempt_limit)
-        for image in sorted(missing):
+        owned = owners.get(id(desire))
+        if owned is None:
+            owned = owners[id(desire)] = (
+                {image: item.group for image, item in desire.images.items()},
+                any(item.suspended for item in desire.images.values()))
+        group_of, any_suspended = owned
+        images = sorted(missing)
+        keys = list(zip(repeat(name), images))
+        sinces = list(map(remembered, keys, repeat(now))) if previous else [now] * len(keys)
+        since_map.update(zip(keys, sinces, strict=True))
+        if not (failures or any_suspended or name in gated_nodes):
+            # The common node: every pair's reason is the node's own or not-yet-planned.
+            reasons = ([Reason.NOT_YET_PLANNED if image in node_planned else usual for image in images]
+                       if node_planned else repeat(usual))
+            pairs.extend(map(DriftPair, repeat(name), map(group_of.__getitem__, images), images,
+                             reasons, sinces))
+            continue
+        for key, since in zip(keys, sinces, strict=True):
+            image = key[1]
             item = desire.images[image]
-            key = (name, image)
             failure = failures.get(image) if failures else None
             gate = gates.get((name, item.group)) if gates else None
             if item.suspended or failure is not None or gate is not None:
@@ -99,8 +121,6 @@ def drift_facts(
                                          name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
             else:
                 reason, detail = (Reason.NOT_YET_PLANNED if image in node_planned else usual), None
-            since = remembered(key, now)
-            since_map[key] = since
             append(DriftPair(name, item.group, image, reason, since, detail))
     groups = tuple(
         GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
