@@ -22,8 +22,9 @@ from datetime import datetime
 from itertools import repeat
 
 from reconciler.desired import DesiredState
+from reconciler.drift.columns import PairColumns
 from reconciler.drift.reasons import Reason
-from reconciler.drift.report import DriftPair, GroupTotals, PairDetail
+from reconciler.drift.report import GroupTotals, PairDetail
 from reconciler.inventory.records import parse_time
 from reconciler.observed.cluster import ClusterFacts
 from reconciler.observed.inventories import InventoryFailure, InventoryStatus
@@ -36,7 +37,7 @@ PairKey = tuple[str, str]  # (node, image)
 class DriftFacts:
     """The report's input: drifting pairs, per-group totals and the new missingSince memory."""
 
-    pairs: tuple[DriftPair, ...]
+    pairs: PairColumns  # a Sequence[DriftPair], sorted by (node, image)
     groups: tuple[GroupTotals, ...]
     missing_since: Mapping[PairKey, datetime]
 
@@ -68,7 +69,7 @@ def drift_facts(
     gates = {(g.node, g.group): Reason(g.reason) for g in plan.gated}  # docs/rollout.md
     cut = frozenset(truncated)
     by_name = {n.name: n for n in facts.nodes}
-    pairs: list[DriftPair] = []
+    pairs = PairColumns()
     append = pairs.append
     since_map: dict[PairKey, datetime] = {}
     nothing: frozenset[str] = frozenset()
@@ -106,10 +107,14 @@ def drift_facts(
         since_map.update(zip(keys, sinces, strict=True))
         if not (failures or any_suspended or name in gated_nodes):
             # The common node: every pair's reason is the node's own or not-yet-planned.
-            reasons = ([Reason.NOT_YET_PLANNED if image in node_planned else usual for image in images]
-                       if node_planned else repeat(usual))
-            pairs.extend(map(DriftPair, repeat(name), map(group_of.__getitem__, images), images,
-                             reasons, sinces))
+            count = len(images)
+            pairs.nodes.extend(repeat(name, count))
+            pairs.groups.extend(map(group_of.__getitem__, images))
+            pairs.images.extend(images)
+            pairs.reasons.extend([Reason.NOT_YET_PLANNED if image in node_planned else usual
+                                  for image in images] if node_planned else repeat(usual, count))
+            pairs.since.extend(sinces)
+            pairs.details.extend(repeat(None, count))
             continue
         for key, since in zip(keys, sinces, strict=True):
             image = key[1]
@@ -121,12 +126,12 @@ def drift_facts(
                                          name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
             else:
                 reason, detail = (Reason.NOT_YET_PLANNED if image in node_planned else usual), None
-            append(DriftPair(name, item.group, image, reason, since, detail))
+            append(name, item.group, image, reason, since, detail)
     groups = tuple(
         GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
         for g in plan.groups
     )
-    return DriftFacts(tuple(pairs), groups, since_map)
+    return DriftFacts(pairs, groups, since_map)
 
 
 def _reason(
