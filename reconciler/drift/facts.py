@@ -81,11 +81,11 @@ def drift_facts(
         desire = desired.nodes[name]
         status = statuses.get(name)
         node = by_name.get(name)
-        present = set(node.images) if node is not None else set()
-        if status is not None:
-            present.update(i.image for i in status.images)
-        missing = desire.image_set - present
-        if desire.aliases:
+        held: frozenset[str] = node.images if node is not None else nothing
+        reported = {i.image for i in status.images} if status is not None else nothing
+        missing = desire.image_set - held - reported if reported else desire.image_set - held
+        if desire.aliases and missing:
+            present = held | reported
             missing -= {image for image, alias in desire.aliases if alias in present}
         if not missing:
             continue
@@ -111,8 +111,11 @@ def drift_facts(
             pairs.nodes.extend(repeat(name, count))
             pairs.groups.extend(map(group_of.__getitem__, images))
             pairs.images.extend(images)
-            pairs.reasons.extend([Reason.NOT_YET_PLANNED if image in node_planned else usual
-                                  for image in images] if node_planned else repeat(usual, count))
+            if node_planned and not node_planned.issuperset(images):
+                pairs.reasons.extend([Reason.NOT_YET_PLANNED if image in node_planned else usual
+                                      for image in images])
+            else:
+                pairs.reasons.extend(repeat(Reason.NOT_YET_PLANNED if node_planned else usual, count))
             pairs.since.extend(sinces)
             pairs.details.extend(repeat(None, count))
             continue
