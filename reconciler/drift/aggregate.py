@@ -1,10 +1,11 @@
 """Drifting pairs -> DriftReport: the pure aggregation (no I/O, no clock: `now` is a parameter).
 
-Built for a fleet of 100,000 nodes with tens of images each: a million drifting pairs are
-turned into columns by C-level maps, counted with `Counter` over (key, reason) pairs, and only
-the oldest-per-key scan is a Python loop. Distinct-node counts come from sets of (key, node);
-the listed rows from a heap over bare datetimes. bench/drift.py measures the whole report
-(plan, reasons, aggregation) against the plan alone.
+Built for a fleet of 100,000 nodes with tens of images each: a million drifting pairs arrive
+as columns (`PairColumns`, built by drift_facts without one object per pair), are counted by
+one C-level `Counter` over (group, site, image, reason, since) cells, and the Python loop runs
+over the few distinct cells only. Distinct-node counts come from sets of (key, node); the
+listed rows from heaps over tuples compared in C, and only they become DriftPair objects.
+bench/drift.py measures the whole report (plan, reasons, aggregation) against the plan alone.
 """
 
 from __future__ import annotations
