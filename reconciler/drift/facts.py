@@ -71,7 +71,6 @@ def drift_facts(
     by_name = {n.name: n for n in facts.nodes}
     pairs = PairColumns()
     append = pairs.append
-    since_map: dict[PairKey, datetime] = {}
     nothing: frozenset[str] = frozenset()
     gated_nodes = {node for node, _ in gates}
     # Per shared NodeDesire (one per signature, not per node): image -> owning group, and
@@ -102,9 +101,8 @@ def drift_facts(
                 any(item.suspended for item in desire.images.values()))
         group_of, any_suspended = owned
         images = sorted(missing)
-        keys = list(zip(repeat(name), images))
-        sinces = list(map(remembered, keys, repeat(now))) if previous else [now] * len(keys)
-        since_map.update(zip(keys, sinces, strict=True))
+        sinces = (list(map(remembered, zip(repeat(name), images), repeat(now))) if previous
+                  else [now] * len(images))
         if not (failures or any_suspended or name in gated_nodes):
             # The common node: every pair's reason is the node's own or not-yet-planned.
             count = len(images)
@@ -119,8 +117,8 @@ def drift_facts(
             pairs.since.extend(sinces)
             pairs.details.extend(repeat(None, count))
             continue
-        for key, since in zip(keys, sinces, strict=True):
-            image = key[1]
+        for image, since in zip(images, sinces, strict=True):
+            key = (name, image)
             item = desire.images[image]
             failure = failures.get(image) if failures else None
             gate = gates.get((name, item.group)) if gates else None
@@ -134,6 +132,8 @@ def drift_facts(
         GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
         for g in plan.groups
     )
+    # The new memory in one C-level pass: every drifting pair, first seen at its `since`.
+    since_map = dict(zip(zip(pairs.nodes, pairs.images, strict=True), pairs.since, strict=True))
     return DriftFacts(pairs, groups, since_map)
 
 
