@@ -1,10 +1,11 @@
 """Drifting pairs -> DriftReport: the pure aggregation (no I/O, no clock: `now` is a parameter).
 
-Built for a fleet of 100,000 nodes with tens of images each: a million drifting pairs are
-turned into columns by C-level maps, counted with `Counter` over (key, reason) pairs, and only
-the oldest-per-key scan is a Python loop. Distinct-node counts come from sets of (key, node);
-the listed rows from a heap over bare datetimes. bench/drift.py measures the whole report
-(plan, reasons, aggregation) against the plan alone.
+Built for a fleet of 100,000 nodes with tens of images each: a million drifting pairs arrive
+as columns (`PairColumns`, built by drift_facts without one object per pair), are counted by
+one C-level `Counter` over (group, site, image, reason, since) cells, and the Python loop runs
+over the few distinct cells only. Distinct-node counts come from sets of (key, node); the
+listed rows from heaps over tuples compared in C, and only they become DriftPair objects.
+bench/drift.py measures the whole report (plan, reasons, aggregation) against the plan alone.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter
 from typing import Final, Protocol
 
+from reconciler.drift.columns import PairColumns
 from reconciler.drift.reasons import Reason
 from reconciler.drift.report import (
     UNLABELLED,
@@ -46,9 +47,7 @@ AGE_BOUNDS: Final = (
 )
 OLDEST_BUCKET: Final = ">= 30d"
 
-_ROW_ORDER = attrgetter("since", "node", "image")
-_NODE, _GROUP, _IMAGE, _SINCE = (attrgetter(name) for name in ("node", "group", "image", "since"))
-_REASON_VALUE = attrgetter("reason._value_")
+_REASON_VALUE = attrgetter("_value_")
 _FIRST = itemgetter(0)
 
 
@@ -103,26 +102,25 @@ def build_report(
     key = settings.site_label
     site_of = {node.name: node.labels.get(key, UNLABELLED) for node in nodes}
     cutoff = now - timedelta(seconds=settings.min_age_seconds)
-    drifting: Sequence[DriftPair] = pairs
-    if settings.min_age_seconds > 0 and pairs:
-        since_all = list(map(_SINCE, pairs))
-        if max(since_all) > cutoff:
-            drifting = list(compress(pairs, map(cutoff.__ge__, since_all)))
+    drifting = pairs if isinstance(pairs, PairColumns) else PairColumns.of(pairs)
+    if settings.min_age_seconds > 0 and drifting and max(drifting.since) > cutoff:
+        drifting = drifting.select(map(cutoff.__ge__, drifting.since))
     columns = _Columns(drifting, site_of)
-    by_group, by_site, by_image = (
-        _tallies(column, columns) for column in (columns.groups, columns.sites, columns.images))
-    by_reason = _tallies(columns.reasons, columns, per_reason=True)
-    histogram = Counter(map(partial(bisect_left, _thresholds(now)), columns.since))
+    by_group, by_site, by_image, by_reason, per_since = _roll_up(columns)
+    thresholds = _thresholds(now)
+    histogram: Counter[int] = Counter()
+    for since, count in per_since.items():
+        histogram[bisect_left(thresholds, since)] += count
 
     drifting_nodes = set(columns.nodes)
-    failed = [p for p in drifting if p.reason is Reason.FAILED]
-    failed_nodes = {p.node for p in failed}
+    failed = drifting.select(map(Reason.FAILED.value.__eq__, columns.reasons))
+    failed_nodes = set(failed.nodes)
     group_nodes = Counter(map(_FIRST, set(zip(columns.groups, columns.nodes, strict=True))))
-    group_failed = Counter(map(_FIRST, {(p.group, p.node) for p in failed}))
+    group_failed = Counter(map(_FIRST, set(zip(failed.groups, failed.nodes, strict=True))))
     reason_nodes = Counter(map(_FIRST, set(zip(columns.reasons, columns.nodes, strict=True))))
     site_nodes = Counter(site_of.get(node, UNLABELLED) for node in drifting_nodes)
     site_failed = Counter(site_of.get(node, UNLABELLED) for node in failed_nodes)
-    image_failed = Counter(p.image for p in failed)
+    image_failed = Counter(failed.images)
 
     desired = sum(g.pairs_desired for g in groups)
     present = sum(g.pairs_present for g in groups)
@@ -157,54 +155,65 @@ class _Columns:
 
     __slots__ = ("groups", "images", "nodes", "reasons", "since", "sites")
 
-    def __init__(self, pairs: Sequence[DriftPair], site_of: Mapping[str, str]) -> None:
-        self.nodes: list[str] = list(map(_NODE, pairs))
-        self.groups: list[str] = list(map(_GROUP, pairs))
-        self.images: list[str] = list(map(_IMAGE, pairs))
+    def __init__(self, pairs: PairColumns, site_of: Mapping[str, str]) -> None:
+        self.nodes, self.groups, self.images = pairs.nodes, pairs.groups, pairs.images
+        self.since = pairs.since
         # The plain string behind each Reason: an Enum member hashes in Python, a str in C.
-        self.reasons: list[str] = list(map(_REASON_VALUE, pairs))
-        self.since: list[datetime] = list(map(_SINCE, pairs))
+        self.reasons: list[str] = list(map(_REASON_VALUE, pairs.reasons))
         self.sites: list[str] = list(map(site_of.get, self.nodes, repeat(UNLABELLED, len(self.nodes))))
 
 
-def _tallies(keys: list[str], columns: _Columns, *, per_reason: bool = False) -> dict[str, _Tally]:
-    """Pairs, reasons and the oldest `since` per key of one column (`per_reason`: the keys are
-    the reasons, so no breakdown is kept)."""
-    tallies: dict[str, _Tally] = {}
-    if per_reason:
-        for key, count in Counter(keys).items():
-            tallies[key] = _Tally()
-            tallies[key].pairs = count
-    pairs_per_reason = {} if per_reason else Counter(zip(keys, columns.reasons, strict=True))
-    for (key, reason), count in pairs_per_reason.items():
-        tally = tallies.get(key)
-        if tally is None:
-            tally = tallies[key] = _Tally()
-        tally.pairs += count
-        tally.reasons[reason] += count
-    oldest: dict[str, datetime] = {}
-    get = oldest.get
-    for key, since in zip(keys, columns.since, strict=True):
-        best = get(key)
-        if best is None or since < best:
-            oldest[key] = since
-    for key, since in oldest.items():
-        tallies[key].oldest = since
-    return tallies
+Cell = tuple[str, str, str, str, datetime]  # (group, site, image, reason, since)
 
 
-def _oldest(pairs: Sequence[DriftPair], since: list[datetime], limit: int) -> list[DriftPair]:
+def _roll_up(columns: _Columns) -> tuple[dict[str, _Tally], dict[str, _Tally], dict[str, _Tally],
+                                         dict[str, _Tally], Counter[datetime]]:
+    """Pairs, reasons and the oldest `since` per group, site, image and reason (the per-reason
+    tallies keep no breakdown), and the pairs per `since`.
+
+    One C-level Counter over (group, site, image, reason, since) cells: a fleet's pairs share few
+    distinct cells (few groups, sites, images and reasons, and one `since` per report that saw
+    pairs go missing), so the Python loop runs over the cells, not over every pair.
+    """
+    by_group: dict[str, _Tally] = {}
+    by_site: dict[str, _Tally] = {}
+    by_image: dict[str, _Tally] = {}
+    by_reason: dict[str, _Tally] = {}
+    per_since: Counter[datetime] = Counter()
+    cells: Counter[Cell] = Counter(zip(columns.groups, columns.sites, columns.images, columns.reasons,
+                                       columns.since, strict=True))
+    for (group, site, image, reason, since), count in cells.items():
+        per_since[since] += count
+        for tallies, key in ((by_group, group), (by_site, site), (by_image, image), (by_reason, reason)):
+            tally = tallies.get(key)
+            if tally is None:
+                tally = tallies[key] = _Tally()
+            tally.pairs += count
+            if tallies is not by_reason:
+                tally.reasons[reason] += count
+            if tally.oldest is None or since < tally.oldest:
+                tally.oldest = since
+    return by_group, by_site, by_image, by_reason, per_since
+
+
+def _oldest(pairs: PairColumns, since: list[datetime], limit: int) -> list[DriftPair]:
     """The `limit` oldest pairs, ordered by (since, node, image).
 
-    The cut-off time comes from a heap over bare datetimes (C comparisons only); the few pairs
-    at or before it are then sorted with the full key.
+    The cut-off time comes from a heap over bare datetimes (C comparisons only); the pairs at
+    or before it are ordered as (since, node, image, index) tuples, compared in C, and only the
+    listed ones become DriftPair objects.
     """
     if limit <= 0 or not pairs:
         return []
     cut = heapq.nsmallest(limit, since)[-1]
-    candidates = list(compress(pairs, map(cut.__ge__, since)))
-    candidates.sort(key=_ROW_ORDER)
-    return candidates[:limit]
+    rows = zip(since, pairs.nodes, pairs.images, range(len(since)), strict=True)
+    candidates = list(compress(rows, map(cut.__ge__, since)))
+    if len(candidates) > 4 * limit:  # many pairs share the cut-off time: no full sort of them
+        chosen = heapq.nsmallest(limit, candidates)
+    else:
+        candidates.sort()
+        chosen = candidates[:limit]
+    return [pairs[row[3]] for row in chosen]
 
 
 def _thresholds(now: datetime) -> list[datetime]:

@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 
 from reconciler.desired import DesiredState
+from reconciler.drift.columns import PairColumns
 from reconciler.drift.reasons import Reason
-from reconciler.drift.report import DriftPair, GroupTotals, PairDetail
+from reconciler.drift.report import GroupTotals, PairDetail
 from reconciler.inventory.records import parse_time
 from reconciler.observed.cluster import ClusterFacts
 from reconciler.observed.inventories import InventoryFailure, InventoryStatus
@@ -35,7 +37,7 @@ PairKey = tuple[str, str]  # (node, image)
 class DriftFacts:
     """The report's input: drifting pairs, per-group totals and the new missingSince memory."""
 
-    pairs: tuple[DriftPair, ...]
+    pairs: PairColumns  # a Sequence[DriftPair], sorted by (node, image)
     groups: tuple[GroupTotals, ...]
     missing_since: Mapping[PairKey, datetime]
 
@@ -67,19 +69,22 @@ def drift_facts(
     gates = {(g.node, g.group): Reason(g.reason) for g in plan.gated}  # docs/rollout.md
     cut = frozenset(truncated)
     by_name = {n.name: n for n in facts.nodes}
-    pairs: list[DriftPair] = []
+    pairs = PairColumns()
     append = pairs.append
-    since_map: dict[PairKey, datetime] = {}
     nothing: frozenset[str] = frozenset()
+    gated_nodes = {node for node, _ in gates}
+    # Per shared NodeDesire (one per signature, not per node): image -> owning group, and
+    # whether any of its images is suspended (such nodes take the per-pair path below).
+    owners: dict[int, tuple[dict[str, str], bool]] = {}
     for name in sorted(desired.nodes):
         desire = desired.nodes[name]
         status = statuses.get(name)
         node = by_name.get(name)
-        present = set(node.images) if node is not None else set()
-        if status is not None:
-            present.update(i.image for i in status.images)
-        missing = desire.image_set - present
-        if desire.aliases:
+        held: frozenset[str] = node.images if node is not None else nothing
+        reported = {i.image for i in status.images} if status is not None else nothing
+        missing = desire.image_set - held - reported if reported else desire.image_set - held
+        if desire.aliases and missing:
+            present = held | reported
             missing -= {image for image, alias in desire.aliases if alias in present}
         if not missing:
             continue
@@ -89,9 +94,32 @@ def drift_facts(
         # The reason of a pair without suspension, failure record or new job: the node's own.
         usual, _ = _reason((name, ""), False, None, nothing, deferral, name in cut,
                            now=now, attempt_limit=attempt_limit)
-        for image in sorted(missing):
-            item = desire.images[image]
+        owned = owners.get(id(desire))
+        if owned is None:
+            owned = owners[id(desire)] = (
+                {image: item.group for image, item in desire.images.items()},
+                any(item.suspended for item in desire.images.values()))
+        group_of, any_suspended = owned
+        images = sorted(missing)
+        sinces = (list(map(remembered, zip(repeat(name), images), repeat(now))) if previous
+                  else [now] * len(images))
+        if not (failures or any_suspended or name in gated_nodes):
+            # The common node: every pair's reason is the node's own or not-yet-planned.
+            count = len(images)
+            pairs.nodes.extend(repeat(name, count))
+            pairs.groups.extend(map(group_of.__getitem__, images))
+            pairs.images.extend(images)
+            if node_planned and not node_planned.issuperset(images):
+                pairs.reasons.extend([Reason.NOT_YET_PLANNED if image in node_planned else usual
+                                      for image in images])
+            else:
+                pairs.reasons.extend(repeat(Reason.NOT_YET_PLANNED if node_planned else usual, count))
+            pairs.since.extend(sinces)
+            pairs.details.extend(repeat(None, count))
+            continue
+        for image, since in zip(images, sinces, strict=True):
             key = (name, image)
+            item = desire.images[image]
             failure = failures.get(image) if failures else None
             gate = gates.get((name, item.group)) if gates else None
             if item.suspended or failure is not None or gate is not None:
@@ -99,14 +127,14 @@ def drift_facts(
                                          name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
             else:
                 reason, detail = (Reason.NOT_YET_PLANNED if image in node_planned else usual), None
-            since = remembered(key, now)
-            since_map[key] = since
-            append(DriftPair(name, item.group, image, reason, since, detail))
+            append(name, item.group, image, reason, since, detail)
     groups = tuple(
         GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
         for g in plan.groups
     )
-    return DriftFacts(tuple(pairs), groups, since_map)
+    # The new memory in one C-level pass: every drifting pair, first seen at its `since`.
+    since_map = dict(zip(zip(pairs.nodes, pairs.images, strict=True), pairs.since, strict=True))
+    return DriftFacts(pairs, groups, since_map)
 
 
 def _reason(
