@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from reconciler.controller.daemon import Controller
 from tests.controller.conftest import FleetEnv, wait_until
+from tests.realparts.chromium import NEEDS_CHROMIUM, run_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.chromium,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason="Debian's chromium is not installed (.ci/run installs it: "
-                              "apt-get install chromium)"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 class GroupRows(HTMLParser):
@@ -54,12 +44,7 @@ class GroupRows(HTMLParser):
 
 
 def dump_dom(url: str, profile: Path) -> str:
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile}", "--dump-dom", url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return run_chromium(profile, "--dump-dom", url, timeout=60)
 
 
 def test_status_page_shows_groups_and_their_convergence(

@@ -5,8 +5,6 @@ but the page (every request goes through a logging proxy on 127.0.0.1)."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,17 +21,12 @@ from reconciler.drift.reasons import Reason
 from reconciler.drift.render_html import render_report_html
 from reconciler.drift.report import DriftReport
 from tests.drift.conftest import NOW, nodes, pair, report
+from tests.realparts.chromium import NEEDS_CHROMIUM, run_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Hosts Chromium itself calls (network time, component updates, sign-in), not the page.
 CHROMIUM_SERVICES = re.compile(r"^(CONNECT |http://)[a-z0-9.-]*\.(google\.com|googleapis\.com|gvt1\.com)[:/]")
 
-pytestmark = [
-    pytest.mark.chromium,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason="Debian's chromium is not installed (.ci/run installs it: "
-                              "apt-get install chromium)"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -91,13 +84,8 @@ def _page(tmp_path: Path) -> str:
 
 
 def chromium(tmp_path: Path, proxy: str, *args: str) -> str:
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", f"--proxy-server={proxy}",
-               "--proxy-bypass-list=<-loopback>", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return run_chromium(tmp_path / "profile", f"--proxy-server={proxy}", "--proxy-bypass-list=<-loopback>",
+                        *args)
 
 
 class Figures(HTMLParser):
