@@ -67,10 +67,15 @@ def sync_command(
     max_age: MaxAgeOption = "24h",
 ) -> None:
     console = Console(stderr=True)
-    if snapshot is not None:
-        _sync_snapshot(repo, rev, path, snapshot, max_age, dry_run=dry_run,
-                       live=kubeconfig is not None or context is not None or install)
     lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
+    if snapshot is not None:
+        try:
+            _sync_snapshot(repo, rev, path, snapshot, max_age, dry_run=dry_run,
+                           live=kubeconfig is not None or context is not None or install,
+                           settings=SyncSettings(dry_run=True, registry=lookup))
+        finally:
+            if lookup is not None:
+                lookup.close()
     try:
         session = Session.from_kubeconfig(kubeconfig, context)
         source = open_fleet_source(repo, path)
@@ -95,7 +100,7 @@ def sync_command(
 
 
 def _sync_snapshot(repo: str, rev: str | None, path: str | None, snapshot: Path, max_age: str, *,
-                   dry_run: bool, live: bool) -> NoReturn:
+                   dry_run: bool, live: bool, settings: SyncSettings) -> NoReturn:
     if not dry_run:
         fail("--snapshot needs --dry-run: a snapshot is read, never written to")
     if live:
@@ -107,7 +112,7 @@ def _sync_snapshot(repo: str, rev: str | None, path: str | None, snapshot: Path,
     except SourceError as error:
         fail(str(error))
     result = sync_once(read_revision=lambda: source.read(rev), cluster=SnapshotCluster(facts),
-                       settings=SyncSettings(dry_run=True), now=lambda: now)
+                       settings=settings, now=lambda: now)
     _summarize(result)
     raise typer.Exit(exit_code(result.outcome))
 

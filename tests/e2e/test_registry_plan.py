@@ -140,6 +140,21 @@ def test_sync_creates_no_job_for_a_held_image_and_says_why(
     assert said in run.stderr
 
 
+def test_a_dry_run_from_a_snapshot_holds_the_same_image(
+        images: Images, live: tuple[EmbeddedCluster, Path], tmp_path: Path) -> None:
+    cluster, kubeconfig = live
+    typo = images.ref("test/mutli:1")
+    repo = fleet_repo(tmp_path / "fleet", images.registry.host, images.ref("test/amd:1"), typo)
+    snapshot = tmp_path / "fleet.snapshot.json.gz"
+    taken = CliRunner().invoke(app, ["snapshot", "--kubeconfig", str(kubeconfig), "-o", str(snapshot)])
+    assert taken.exit_code == 0, taken.output
+    run = CliRunner().invoke(app, ["sync", "--repo", str(repo), "--dry-run", "--snapshot", str(snapshot),
+                                   "--registry"])
+    assert run.exit_code in (0, 2), run.output
+    assert f"warning: registry: held {typo} (not-in-registry)" in run.stderr
+    assert cluster.store.list(JOB_GROUP, JOB_PLURAL, version=cluster.job_api_version)[0] == []
+
+
 def test_a_pinned_group_pulls_the_digest_and_keeps_it_when_the_tag_moves(
         images: Images, live: tuple[EmbeddedCluster, Path], tmp_path: Path) -> None:
     cluster, kubeconfig = live
