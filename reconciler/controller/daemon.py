@@ -32,6 +32,7 @@ from reconciler.controller.gitpoll import BranchFollower, RevisionStatus
 from reconciler.controller.http import ControllerHttp, WebhookSettings
 from reconciler.controller.leader import LeaderTiming, LeaseElector, default_identity
 from reconciler.controller.metrics import ControllerMetrics
+from reconciler.controller.planmemo import PlanMemo
 from reconciler.controller.queue import QueueTiming, WorkQueue
 from reconciler.controller.snapshots import SnapshotPublisher
 from reconciler.controller.view import ControllerState
@@ -186,6 +187,7 @@ class Controller:
         self._last_good: GoodRevision | None = None
         self._failures = 0
         self.fleets = FleetMemo()  # an unchanged revision is not parsed again every cycle
+        self.plans = PlanMemo()  # nor planned again while nothing it depends on moved (idle.py)
         self.cycle_done = threading.Condition()  # notified after every cycle (tests, demo)
 
     @property
@@ -258,6 +260,7 @@ class Controller:
 
     def _became_leader(self) -> None:
         self._term += 1
+        self.plans.forget()  # a new term plans afresh
         self.state.set_leader(True)
         self.metrics.leader.set(1)
         self.queue.add_now("became the leader")
@@ -296,7 +299,7 @@ class Controller:
         try:
             result = self._cycle(read_revision=self.git.read_revision, cluster=self._fence,
                                  settings=self.settings.sync, last_good=self._last_good, now=self._now,
-                                 load=self.fleets)
+                                 load=self.fleets, plan_step=self.plans)
         except Exception as error:  # a bug in a cycle must not end the daemon: log it, back off
             log.exception("reconcile cycle failed: %s", error)
             result = CycleResult(Outcome.TRANSIENT, f"internal error: {type(error).__name__}: {error}",

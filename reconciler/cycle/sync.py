@@ -58,7 +58,8 @@ def utc_now() -> datetime:
 def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, settings: SyncSettings,
               last_good: GoodRevision | None = None, now: Callable[[], datetime] = utc_now,
               record: Callable[[CycleResult], None] | None = None,
-              load: Callable[[Mapping[str, bytes]], LoadResult] = load_fleet) -> CycleResult:
+              load: Callable[[Mapping[str, bytes]], LoadResult] = load_fleet,
+              plan_step: Callable[..., Plan] = plan_revision) -> CycleResult:
     """Run one cycle; return its result, after `record(result)` has seen it on every exit path.
 
     Reads the fleet (`read_revision`) and the cluster (`cluster.observe`), plans at `now()`,
@@ -69,7 +70,8 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
     secret the cluster lacks gets no jobs: the others are applied, and the cycle is STALLED
     with one error per (group, secret) (planner/secrets.py). Any other exception is
     a bug: `record` sees a TRANSIENT result naming it, then it propagates. `load` is
-    `load_fleet` or one that remembers results by content (the daemon's FleetMemo).
+    `load_fleet` or one that remembers results by content (the daemon's FleetMemo); `plan_step`
+    is `plan_revision` or one that reuses an idle cycle's plan (the daemon's PlanMemo).
     """
     result = CycleResult(Outcome.TRANSIENT, "cycle interrupted", now(), in_force=last_good)
     try:
@@ -84,9 +86,9 @@ def sync_once(*, read_revision: Callable[[], FleetFiles], cluster: Cluster, sett
             facts = cluster.observe(secrets=secret_refs(loaded.fleet))
             if settings.registry is not None:  # never raises: an unreachable registry is a warning
                 facts = replace(facts, registry=settings.registry(loaded.fleet))
-            the_plan = plan_revision(loaded.fleet, facts, now=now(), revision=files.revision,
-                                     settings=settings.planner,
-                                     rollouts=getattr(cluster, "rollouts", None))  # docs/rollout.md
+            the_plan = plan_step(loaded.fleet, facts, now=now(), revision=files.revision,
+                                 settings=settings.planner,
+                                 rollouts=getattr(cluster, "rollouts", None))  # docs/rollout.md
             result = replace(result, plan=the_plan, warnings=tuple(str(w) for w in loaded.warnings)
                              + registry_lines(the_plan))
             applied = cluster.apply(the_plan, dry_run=settings.dry_run)

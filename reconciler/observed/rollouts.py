@@ -56,8 +56,9 @@ class RolloutFacts(msgspec.Struct, frozen=True, rename="camel"):
 
     @property
     def raw_status(self) -> dict[str, Any]:
-        """The status as the API holds it (camelCase keys)."""
-        as_dict: dict[str, Any] = msgspec.to_builtins(self.status)
+        """The status as the API holds it (camelCase keys, JSON arrays as lists: to_builtins
+        keeps tuples, and a tuple never equals the list a plan's status carries)."""
+        as_dict: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self.status))
         return as_dict
 
 
