@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) -m bench.snapshot
 	$(PY) -m bench.agent_writes
 	$(PY) -m bench.cache
+	$(PY) -m bench.convergence
 
 # Reliability figures on the embedded cluster (long: 2,000 nodes); `make test` runs the short
 # variant (tests/chaos). Exits 1 when a figure that must be 0 is not.
