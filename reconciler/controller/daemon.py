@@ -187,7 +187,8 @@ class Controller:
         self._last_good: GoodRevision | None = None
         self._failures = 0
         self.fleets = FleetMemo()  # an unchanged revision is not parsed again every cycle
-        self.plans = PlanMemo()  # nor planned again while nothing it depends on moved (idle.py)
+        # ... nor planned again while nothing it depends on moved (idle.py)
+        self.plans = PlanMemo(remember=settings.watch_cache)
         self.cycle_done = threading.Condition()  # notified after every cycle (tests, demo)
 
     @property

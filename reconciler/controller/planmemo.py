@@ -23,9 +23,12 @@ log = logging.getLogger("edgefleet.controller")
 
 class PlanMemo:
     """Callable like `plan_revision` (the arguments `sync_once` passes). Counters `planned`
-    and `reused` are for tests, the bench and logs; `forget()` makes the next cycle plan."""
+    and `reused` are for tests, the bench and logs; `forget()` makes the next cycle plan.
+    With `remember` False it always plans and keeps nothing: facts listed anew every cycle
+    (`--no-watch-cache`) are new objects, so keeping the last ones would only hold memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, remember: bool = True) -> None:
+        self._remember = remember
         self._last: LastPlan | None = None
         self.planned = self.reused = 0
 
@@ -45,6 +48,8 @@ class PlanMemo:
         plan = plan_revision(fleet, facts, now=now, revision=revision, settings=settings,
                              rollouts=rollouts)
         self.planned += 1
+        if not self._remember:
+            return plan
         effective = rollouts if rollouts is not None else facts.rollouts
         quiet = is_quiet(plan, effective)
         self._last = LastPlan(inputs, plan, now, next_change(plan, inputs, now) if quiet else None,

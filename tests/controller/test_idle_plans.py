@@ -223,3 +223,10 @@ def test_a_deadline_falling_exactly_at_the_plan_time_is_still_due() -> None:
     assert not first.delete and first.revisit_at is None
     replanned = run(memo, given, NOW + timedelta(seconds=1))
     assert memo.reused == 0 and replanned.delete  # now stuck: replaced
+
+
+def test_a_memo_that_does_not_remember_always_plans() -> None:
+    memo, given = PlanMemo(remember=False), inputs()
+    run(memo, given, NOW)
+    run(memo, given, NOW)
+    assert (memo.planned, memo.reused) == (2, 0)
