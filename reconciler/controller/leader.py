@@ -173,13 +173,14 @@ class LeaseElector:
             self._release()
         self._step_down("stopped")
 
-    def try_once(self) -> bool:
+    def try_once(self, *, take_free: bool = True) -> bool:
         """One round of client-go's tryAcquireOrRenew; True when we hold the Lease after it
         (then the renew deadline counts from when the winning write was sent, and `on_started`
-        runs if we were not leading). Raises the client's ApiException when the API cannot be
-        read or written."""
+        runs if we were not leading). With `take_free=False`, a Lease that nobody holds (absent
+        or released) is left alone; an expired one is still taken. Raises the client's
+        ApiException when the API cannot be read or written."""
         with self._lock:
-            held = self._try_once_locked()
+            held = self._try_once_locked(take_free)
         if held and not self._leading.is_set():
             self._leading.set()
             log.info("leader election: acquired Lease %s/%s as %s", self.namespace, self.name, self.identity)
@@ -200,7 +201,25 @@ class LeaseElector:
                 pause *= 1 + random.uniform(0.0, 0.2)
             self._stop.wait(pause)
 
-    def _try_once_locked(self) -> bool:
+    def release(self) -> None:
+        """Stop leading and hand the Lease back at once (a peer may take it now); the caller
+        makes sure no write of ours is still in flight. Campaigning, if started, goes on."""
+        self._step_down("released")
+        self._release()
+
+    def observed_holder(self) -> str:
+        """Who holds the Lease as last read: "" when nobody does or the lease has expired on
+        this replica's clock."""
+        observation = self._observation
+        record = observation.record
+        if record is None or not record.holder:
+            return ""
+        if record.holder != self.identity and \
+                self._clock() >= observation.changed_at + record.lease_duration_seconds:
+            return ""
+        return record.holder
+
+    def _try_once_locked(self, take_free: bool = True) -> bool:
         try:
             lease = self._api.read_namespaced_lease(self.name, self.namespace, _preload_content=False,
                                                     _request_timeout=self._request_timeout)
@@ -214,7 +233,7 @@ class LeaseElector:
         now = self._clock()
         self._observation = observe(self._observation, current, now)
         action = decide(self._observation, self.identity, now)
-        if action == "wait":
+        if action == "wait" or (not take_free and action != "renew" and not (current and current.holder)):
             return False
         sent_at = self._clock()
         if action == "create":
@@ -278,7 +297,7 @@ class LeaseElector:
                 return
             self._leading.clear()
         # Stopping on purpose is routine; losing the Lease while running is worth a warning.
-        log.log(logging.INFO if why == "stopped" else logging.WARNING,
+        log.log(logging.INFO if why in ("stopped", "released") else logging.WARNING,
                 "leader election: no longer the leader of Lease %s/%s (%s)", self.namespace, self.name, why)
         self._on_stopped()
 

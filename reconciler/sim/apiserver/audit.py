@@ -4,7 +4,8 @@ Every resource request is recorded as (user, groups, verb, API group, resource, 
 namespace, name) before it is served, so a test can hold a component's calls against the RBAC
 rules it is installed with. The user is the one a request impersonates (`Impersonate-User`,
 `Impersonate-Group`: what cloudcore does for an edge node's MetaServer), else "admin" (the
-kubeconfig's token stands for a cluster admin). Credentials themselves are never recorded.
+kubeconfig's token stands for a cluster admin). Credentials themselves are never recorded. The
+User-Agent is kept too, so a test can tell replicas that share one user apart.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class Request:
     subresource: str
     namespace: str
     name: str
+    agent: str = ""  # the User-Agent header (who sent it, when the client says)
+    created: str = ""  # a create's object name, from its body (the path names none)
 
 
 class RequestLog:
