@@ -15,8 +15,9 @@ from reconciler.controller.sharding import (
     shard_of,
     split_plan,
 )
-from reconciler.inventory.records import InventoryStatus, InventoryUpdate
+from reconciler.inventory.records import InventoryUpdate
 from reconciler.manifests.fleet import JobPolicy
+from reconciler.observed.inventories import InventoryStatus
 from reconciler.observed.jobs import JobFacts
 from reconciler.planner.model import Counts, JobDeletion, Plan, PlannedJob
 
