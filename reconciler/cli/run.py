@@ -24,7 +24,7 @@ from reconciler.cli.registry_options import (
 from reconciler.controller.daemon import Controller, ControllerSettings
 from reconciler.controller.drift_schedule import DriftDaemonSettings
 from reconciler.controller.http import parse_listen
-from reconciler.controller.leader import LeaderTiming
+from reconciler.controller.leader import LeaderTiming, default_identity
 from reconciler.controller.logs import LogFormat, configure_logging
 from reconciler.controller.webhook import read_secret
 from reconciler.cycle import SyncSettings
@@ -109,6 +109,9 @@ def run_command(
         help="Split the node groups over N shard Leases (<lease-name>-shard-0..N-1): each replica "
              "writes only the groups of the shards it holds (docs/controller.md, Sharding). "
              "1: one leader Lease.")] = 1,
+    identity: Annotated[str | None, typer.Option(
+        "--identity", help="This replica's name in the Leases and its User-Agent (default: "
+                           "<hostname>_<random uuid>; e.g. the pod name).")] = None,
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -138,7 +141,7 @@ def run_command(
             drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir),
             snapshot_dir=snapshot_dir,
             snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"),
-            watch_cache=watch_cache, shards=shards)
+            watch_cache=watch_cache, shards=shards, identity=identity or default_identity())
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))

@@ -36,13 +36,18 @@ class RequestLog:
     def __init__(self, limit: int = 100_000) -> None:
         self._lock = threading.Lock()
         self._requests: list[Request] = []
-        self._limit = limit
+        self.limit = limit  # may be raised while serving (a long chaos run keeps everything)
 
     def record(self, request: Request) -> None:
         with self._lock:
             self._requests.append(request)
-            if len(self._requests) > self._limit:
-                del self._requests[: len(self._requests) - self._limit]
+            if len(self._requests) > self.limit:
+                del self._requests[: len(self._requests) - self.limit]
+
+    def __len__(self) -> int:
+        """How many are held (an index into `requests()` for whoever samples alongside)."""
+        with self._lock:
+            return len(self._requests)
 
     def requests(self) -> list[Request]:
         """A copy of what was recorded, oldest first."""
