@@ -121,7 +121,11 @@ def double_writes(fleet: ChaosFleet, sampler: LeaseSampler, shards: int) -> tupl
         held_before = after > 0 and sampler.samples[after - 1][1][shard] == writer
         held_after = after < len(marks) and sampler.samples[after][1][shard] == writer
         checked += 1
-        bad += not (held_before or held_after)
+        if not (held_before or held_after):
+            bad += 1
+            around = [h[shard] for _, h in sampler.samples[max(after - 2, 0):after + 2]]
+            print(f"chaos: double write: {request.verb} {request.resource} {name} by {writer} "
+                  f"(shard {shard}; holders around it: {around})", file=sys.stderr)
     return checked, bad
 
 

@@ -134,12 +134,14 @@ class LeaseElector:
                  on_started: Callable[[], None] = lambda: None,
                  on_stopped: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 take_free: Callable[[], bool] = lambda: True) -> None:
         self._api = coordination
         self.name, self.namespace, self.identity = name, namespace, identity
         self._timing = timing
         self._on_started, self._on_stopped = on_started, on_stopped
         self._clock, self._wall = clock, wall_clock
+        self._take_free = take_free  # asked every round of start()'s loop (see try_once)
         self._observation = Observation(None, clock())
         self._leading = threading.Event()
         self._last_renewed = 0.0  # when the last successful create/renew/take was *sent*
@@ -179,10 +181,12 @@ class LeaseElector:
         runs if we were not leading). With `take_free=False`, a Lease that nobody holds (absent
         or released) is left alone; an expired one is still taken. Raises the client's
         ApiException when the API cannot be read or written."""
-        with self._lock:
+        with self._lock:  # with the write: a concurrent release() cannot slip in between
             held = self._try_once_locked(take_free)
-        if held and not self._leading.is_set():
-            self._leading.set()
+            started = held and not self._leading.is_set()
+            if started:
+                self._leading.set()
+        if started:
             log.info("leader election: acquired Lease %s/%s as %s", self.namespace, self.name, self.identity)
             self._on_started()
         return held
@@ -190,7 +194,7 @@ class LeaseElector:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.try_once()
+                self.try_once(take_free=self._leading.is_set() or self._take_free())
             except Exception as exc:  # API down or odd answer: stay a candidate, retry
                 log.warning("leader election: cannot read or write Lease %s/%s: %s",
                             self.namespace, self.name, exc)
@@ -204,8 +208,9 @@ class LeaseElector:
     def release(self) -> None:
         """Stop leading and hand the Lease back at once (a peer may take it now); the caller
         makes sure no write of ours is still in flight. Campaigning, if started, goes on."""
-        self._step_down("released")
-        self._release()
+        with self._lock:
+            self._step_down("released")
+            self._release_locked()
 
     def observed_holder(self) -> str:
         """Who holds the Lease as last read: "" when nobody does or the lease has expired on
@@ -275,21 +280,24 @@ class LeaseElector:
                               spec=spec)
 
     def _release(self) -> None:
-        # client-go's release: keep the record, clear the holder, shorten the lease to 1 s.
         with self._lock:
-            record = self._observation.record
-            if record is None or record.holder != self.identity:
-                return
-            body = self._body(record, taking=False, releasing=True)
-            try:
-                answer = self._api.replace_namespaced_lease(self.name, self.namespace, body,
-                                                            _preload_content=False,
-                                                            _request_timeout=self._request_timeout)
-                self._observation = Observation(_record(_json(answer)), self._clock())
-                log.info("leader election: released Lease %s/%s", self.namespace, self.name)
-            except Exception as exc:
-                log.warning("leader election: could not release Lease %s/%s (it expires by "
-                            "itself): %s", self.namespace, self.name, exc)
+            self._release_locked()
+
+    def _release_locked(self) -> None:
+        # client-go's release: keep the record, clear the holder, shorten the lease to 1 s.
+        record = self._observation.record
+        if record is None or record.holder != self.identity:
+            return
+        body = self._body(record, taking=False, releasing=True)
+        try:
+            answer = self._api.replace_namespaced_lease(self.name, self.namespace, body,
+                                                        _preload_content=False,
+                                                        _request_timeout=self._request_timeout)
+            self._observation = Observation(_record(_json(answer)), self._clock())
+            log.info("leader election: released Lease %s/%s", self.namespace, self.name)
+        except Exception as exc:
+            log.warning("leader election: could not release Lease %s/%s (it expires by "
+                        "itself): %s", self.namespace, self.name, exc)
 
     def _step_down(self, why: str) -> None:
         with self._state_lock:

@@ -2,7 +2,8 @@
 
 Each replica renews a member Lease (`<lease>-member-<hash>`) that tells its peers it is alive,
 and campaigns for the shard Leases (`<lease>-shard-<i>`) with the rules of leader.py, one
-elector per shard, all driven from one thread every retry period:
+elector (and thread) per shard, each every retry period, so a takeover is as quick as a
+single leader's however many shards there are:
 - a shard Lease it holds is renewed; it stops holding it when the renew deadline passes;
 - a shard nobody holds (absent or released) is taken while this replica holds fewer than its
   fair share, ceil(N / live members);
@@ -50,12 +51,13 @@ class ShardElection:
         self.electors = [
             LeaseElector(coordination, name=shard_lease_name(name, i), namespace=namespace,
                          identity=identity, timing=timing, on_started=partial(self._acquired, i),
-                         on_stopped=partial(self._released, i), clock=clock)
+                         on_stopped=partial(self._released, i), clock=clock, take_free=self._below_share)
             for i in range(shards)]
         self.member = LeaseElector(coordination, name=member_lease_name(name, identity),
                                    namespace=namespace, identity=identity, timing=timing, clock=clock)
         self._member_prefix = f"{name}-member-"
         self._members: dict[str, Observation] = {}
+        self._share = shards  # alone until the member Leases say otherwise
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,9 +81,12 @@ class ShardElection:
         return self._terms[shard]
 
     def start(self) -> None:
-        """Start campaigning in a daemon thread."""
-        self._thread = threading.Thread(target=self._run, name="shard-election", daemon=True)
+        """Start campaigning: one thread per shard Lease (leader.py's loop), one for the
+        member Lease and the hand-back."""
+        self._thread = threading.Thread(target=self._run, name="shard-members", daemon=True)
         self._thread.start()
+        for elector in self.electors:
+            elector.start()
 
     def stop(self, *, release: bool = True) -> None:
         """Stop campaigning; with `release`, hand every shard back and withdraw the member Lease
@@ -108,20 +113,16 @@ class ShardElection:
             try:
                 self.round()
             except Exception as exc:  # API down or odd answer: keep what we hold until it expires
-                log.warning("shards: cannot read or write the shard Leases: %s", exc)
+                log.warning("shards: cannot read or write the member Leases: %s", exc)
             self._stop.wait(self._timing.retry_period)
 
     def round(self) -> None:
-        """One pass: renew the member Lease and held shards, take orphans or a fair share,
-        hand back one shard above the fair share (see module doc)."""
+        """One pass of the member loop: renew the member Lease, count the live members (the
+        shard threads take free shards below the fair share), hand back one shard above it
+        (see module doc)."""
         self.member.try_once()
         self._read_members()
-        share = fair_share(self.shards, self.live_members())
-        for elector in self.electors:
-            if self._stop.is_set():
-                return
-            holding = elector.is_leader()
-            elector.try_once(take_free=holding or len(self.held()) < share)
+        share = self._share = fair_share(self.shards, self.live_members())
         held = self.held()
         if len(held) > share and self._peer_wants_a_shard(share) and self._quiet.acquire(blocking=False):
             try:
@@ -130,6 +131,9 @@ class ShardElection:
                 self.electors[shard].release()
             finally:
                 self._quiet.release()
+
+    def _below_share(self) -> bool:
+        return len(self.held()) < self._share
 
     def _peer_wants_a_shard(self, share: int) -> bool:
         now = self._now()
