@@ -5,6 +5,8 @@ Threads: the HTTP server, the Lease elector, one watch loop per resource, APSche
 debounced queue. The worker runs a cycle only while this replica holds the Lease, and every
 write of the cycle passes the fence (`_Fence`), so a replica that loses the Lease, or is
 shutting down, stops after the write in progress.
+With `--shards N`, shard Leases replace the one Lease (shard_election.py) and each shard's
+part of the plan passes that shard's fence (shard_fence.py).
 """
 
 from __future__ import annotations

@@ -5,8 +5,12 @@ groups. No group is ever written by two replicas."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from reconciler.cli.demo_change import send_push_webhook
 from reconciler.controller.daemon import Controller
@@ -15,7 +19,7 @@ from reconciler.controller.sharding import shard_of
 from reconciler.manifests.imageref import normalize_image
 from reconciler.planner.model import GROUP_LABEL
 from reconciler.sim.apiserver.audit import Request
-from tests.controller.conftest import WEBHOOK_SECRET, FleetEnv, wait_until
+from tests.controller.conftest import REPO_ROOT, WEBHOOK_SECRET, FleetEnv, wait_until
 
 SHARDS = 2
 WRITES = {"create", "update", "patch", "delete"}
@@ -121,3 +125,12 @@ def test_one_shard_is_today_s_single_leader(
     assert not isinstance(a.elector, ShardElection)
     assert wait_until(a.elector.is_leader, 10)
     assert fleet_env.cluster.store.get("coordination.k8s.io", "leases", "edgefleet", namespace="default")
+
+
+@pytest.mark.parametrize("value", ["0", "65", "auto"])
+def test_a_shard_count_out_of_range_is_a_usage_error(value: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "reconciler", "run", "--repo", "git://127.0.0.1:9/x.git",
+                           "--shards", value], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 2
+    assert "--shards" in done.stderr and "Traceback" not in done.stderr
