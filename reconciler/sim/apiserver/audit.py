@@ -11,7 +11,7 @@ User-Agent is kept too, so a test can tell replicas that share one user apart.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,10 @@ class Request:
     subresource: str
     namespace: str
     name: str
-    agent: str = ""  # the User-Agent header (who sent it, when the client says)
-    created: str = ""  # a create's object name, from its body (the path names none)
+    # Not part of what RBAC judges, so not compared: the User-Agent header (who sent it, when
+    # the client says) and a create's object name, from its body (the path names none).
+    agent: str = field(default="", compare=False)
+    created: str = field(default="", compare=False)
 
 
 class RequestLog:
