@@ -4,9 +4,10 @@ Runs (issue 14): convergence of fleet-examples under injected API faults (5xx, 4
 Retry-After, latency, dropped watches, 410 on resume); a row of bad commits (invalid YAML, a
 schema error, an empty desired state); SIGKILL of `edgefleet run` at each of its first
 writes, then restart; two and three replicas with the leader SIGKILLed at a write (takeover within the
-Lease duration); hypothesis fuzzing of manifests, node snapshots and job
-statuses. Prints one table and exits 1 when a figure that must be 0 is not (or a run did not
-converge). `--short` is the variant `make test` runs (tests/chaos): few nodes, light faults.
+Lease duration); the same with `--shards`, a shard holder killed mid-cycle (0 double
+writes); hypothesis fuzzing of manifests, node snapshots and job statuses. Prints one table
+and exits 1 when a figure that must be 0 is not (or a run did not converge). `--short` is the
+variant `make test` runs (tests/chaos): few nodes, light faults.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from chaos.fuzz import fuzz
 from chaos.kills import sigkill_run
 from chaos.replicas import replicas_run
 from chaos.runs import FaultProfile, bad_commits_run, faults_run
+from chaos.shards import shards_run
 
 #: Figures that must be 0 (the rest are context).
 ZERO_SUFFIXES = ("duplicate jobs", "created twice (409)", "wrongful deletions", "deletions",
                  "tracebacks", "naming file and line", "not converged", "not refused or not kept",
-                 "evidence lost", "did not settle")
+                 "evidence lost", "did not settle", "double writes")
 
 
 def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
@@ -40,6 +42,9 @@ def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
         for replicas in (2, 3):
             figures.update(replicas_run(Path(tmp) / f"replicas-{replicas}", nodes=nodes,
                                         replicas=replicas, timeout=timeout))
+        for replicas in (2, 3):  # shard holders killed mid-cycle (chaos/shards.py)
+            figures.update(shards_run(Path(tmp) / f"shards-{replicas}", nodes=nodes,
+                                      replicas=replicas, timeout=timeout))
     figures.update(fuzz(fuzz_cases))
     return figures
 

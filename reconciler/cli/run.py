@@ -24,7 +24,7 @@ from reconciler.cli.registry_options import (
 from reconciler.controller.daemon import Controller, ControllerSettings
 from reconciler.controller.drift_schedule import DriftDaemonSettings
 from reconciler.controller.http import parse_listen
-from reconciler.controller.leader import LeaderTiming
+from reconciler.controller.leader import LeaderTiming, default_identity
 from reconciler.controller.logs import LogFormat, configure_logging
 from reconciler.controller.webhook import read_secret
 from reconciler.cycle import SyncSettings
@@ -62,7 +62,8 @@ def parse_duration(text: str, option: str) -> float:
     "ImagePrePullJobs and EdgeNodeInventory objects; reconciles after every change that matters "
     "(debounced) and every --resync. A revision that fails to load keeps the last good one in "
     "force (logs, /metrics, /status say so). Only the holder of the Lease "
-    "--lease-namespace/--lease-name writes, so several replicas are safe. Serves /healthz, /readyz, "
+    "--lease-namespace/--lease-name writes, so several replicas are safe; with --shards N, "
+    "each replica writes the groups of the shard Leases it holds. Serves /healthz, /readyz, "
     "/metrics and /status on --listen (and /snapshot with --snapshot-dir), and drift reports on a "
     "FleetConfig's spec.driftReport schedule at /reports (docs/drift.md).\n\n"
     "SIGTERM or Ctrl-C: finish the write in progress, release the Lease, exit 0. Exit 1: cannot "
@@ -103,6 +104,14 @@ def run_command(
     watch_cache: Annotated[bool, typer.Option(
         "--watch-cache/--no-watch-cache",
         help="Plan from the watch caches (an idle cycle sends nothing); off: list every cycle.")] = True,
+    shards: Annotated[int, typer.Option(
+        "--shards", min=1, max=64,
+        help="Split the node groups over N shard Leases (<lease-name>-shard-0..N-1): each replica "
+             "writes only the groups of the shards it holds (docs/controller.md, Sharding). "
+             "1: one leader Lease.")] = 1,
+    identity: Annotated[str | None, typer.Option(
+        "--identity", help="This replica's name in the Leases and its User-Agent (default: "
+                           "<hostname>_<random uuid>; e.g. the pod name).")] = None,
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -132,7 +141,7 @@ def run_command(
             drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir),
             snapshot_dir=snapshot_dir,
             snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"),
-            watch_cache=watch_cache)
+            watch_cache=watch_cache, shards=shards, identity=identity or default_identity())
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))

@@ -5,6 +5,8 @@ Threads: the HTTP server, the Lease elector, one watch loop per resource, APSche
 debounced queue. The worker runs a cycle only while this replica holds the Lease, and every
 write of the cycle passes the fence (`_Fence`), so a replica that loses the Lease, or is
 shutting down, stops after the write in progress.
+With `--shards N`, shard Leases replace the one Lease (shard_election.py) and each shard's
+part of the plan passes that shard's fence (shard_fence.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from reconciler.controller.leader import LeaderTiming, LeaseElector, default_ide
 from reconciler.controller.metrics import ControllerMetrics
 from reconciler.controller.planmemo import PlanMemo
 from reconciler.controller.queue import QueueTiming, WorkQueue
+from reconciler.controller.shard_election import ShardElection
+from reconciler.controller.shard_fence import ShardedFence, sharded_replica
 from reconciler.controller.snapshots import SnapshotPublisher
 from reconciler.controller.view import ControllerState
 from reconciler.controller.wakeup import next_wakeup
@@ -82,6 +86,8 @@ class ControllerSettings:
     # Plan from the watch loops' caches (docs/controller.md, "Watch caches"); False lists
     # every cycle, as `edgefleet sync` does.
     watch_cache: bool = True
+    # Shard Leases (docs/controller.md, "Sharding"); 1: one leader Lease, as without sharding.
+    shards: int = 1
 
 
 class NotLeading(Fenced):
@@ -160,7 +166,7 @@ class Controller:
             settings.repo, settings.branch, settings.path, cache_dir=settings.cache_dir,
             on_new_revision=lambda rev: self.queue.add_now(f"git: new revision {rev[:12]}"),
             open_repository=open_repository)
-        self.elector = LeaseElector(
+        self.elector: LeaseElector | ShardElection = LeaseElector(
             client.CoordinationV1Api(session.api_client), name=settings.lease_name,
             namespace=settings.lease_namespace, identity=settings.identity, timing=settings.leader,
             on_started=self._became_leader, on_stopped=self._lost_leadership)
@@ -174,11 +180,18 @@ class Controller:
                                    snapshot_file=self.snapshots.file if self.snapshots else None)
         self._term = 0  # leadership terms won by this replica; a cycle writes only in its own
         self.cluster = cycle_cluster(session, self.caches, full_read_every=settings.resync)
-        self._fence = _Fence(self.cluster, self._may_write, settings.leader,
-                             term=lambda: self._term)
+        self._fence: _Fence | ShardedFence = _Fence(self.cluster, self._may_write, settings.leader,
+                                                    term=lambda: self._term)
+        self._cycle_lock = threading.Lock()  # held by a cycle: shards are handed back between cycles
+        if settings.shards > 1:  # a Lease per shard instead of the leader's (docs/controller.md)
+            self.elector, self._fence = sharded_replica(
+                session, settings, self.cluster, quiet=self._cycle_lock,
+                may_write=lambda: not self._stopping.is_set(),
+                on_acquired=lambda shard: self._became_leader(),
+                on_released=lambda shard: self._lost_leadership())
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self.drift = DriftSchedule(self._scheduler, session, settings.drift, registry=self.registry,
-                                   may_report=self._may_write, now=now, planner=settings.sync.planner)
+                                   may_report=self._may_report, now=now, planner=settings.sync.planner)
         self.http.add_route(self.drift.serve)
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="reconcile-worker", daemon=True)
@@ -259,6 +272,11 @@ class Controller:
     def _may_write(self) -> bool:
         return not self._stopping.is_set() and self.elector.is_leader()
 
+    def _may_report(self) -> bool:  # one drift reporter: the leader, or the holder of shard 0
+        if isinstance(self.elector, ShardElection):
+            return not self._stopping.is_set() and self.elector.holds(0)
+        return self._may_write()
+
     def _became_leader(self) -> None:
         self._term += 1
         self.plans.forget()  # a new term plans afresh
@@ -267,6 +285,8 @@ class Controller:
         self.queue.add_now("became the leader")
 
     def _lost_leadership(self) -> None:
+        if self.elector.is_leader():
+            return  # sharded: another shard is still held
         self.state.set_leader(False)
         self.metrics.leader.set(0)
 
@@ -292,7 +312,8 @@ class Controller:
                 continue  # the head is invalid and nothing older loaded: wait for a new commit
             log.info("reconcile: %s", "; ".join(batch.reasons[:5]) + (
                 f" (+{len(batch.reasons) - 5} more)" if len(batch.reasons) > 5 else ""))
-            self._run_cycle()
+            with self._cycle_lock:
+                self._run_cycle()
 
     def _run_cycle(self) -> None:
         started = time.monotonic()

@@ -134,12 +134,14 @@ class LeaseElector:
                  on_started: Callable[[], None] = lambda: None,
                  on_stopped: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 take_free: Callable[[], bool] = lambda: True) -> None:
         self._api = coordination
         self.name, self.namespace, self.identity = name, namespace, identity
         self._timing = timing
         self._on_started, self._on_stopped = on_started, on_stopped
         self._clock, self._wall = clock, wall_clock
+        self._take_free = take_free  # asked every round of start()'s loop (see try_once)
         self._observation = Observation(None, clock())
         self._leading = threading.Event()
         self._last_renewed = 0.0  # when the last successful create/renew/take was *sent*
@@ -173,15 +175,18 @@ class LeaseElector:
             self._release()
         self._step_down("stopped")
 
-    def try_once(self) -> bool:
+    def try_once(self, *, take_free: bool = True) -> bool:
         """One round of client-go's tryAcquireOrRenew; True when we hold the Lease after it
         (then the renew deadline counts from when the winning write was sent, and `on_started`
-        runs if we were not leading). Raises the client's ApiException when the API cannot be
-        read or written."""
-        with self._lock:
-            held = self._try_once_locked()
-        if held and not self._leading.is_set():
-            self._leading.set()
+        runs if we were not leading). With `take_free=False`, a Lease that nobody holds (absent
+        or released) is left alone; an expired one is still taken. Raises the client's
+        ApiException when the API cannot be read or written."""
+        with self._lock:  # with the write: a concurrent release() cannot slip in between
+            held = self._try_once_locked(take_free)
+            started = held and not self._leading.is_set()
+            if started:
+                self._leading.set()
+        if started:
             log.info("leader election: acquired Lease %s/%s as %s", self.namespace, self.name, self.identity)
             self._on_started()
         return held
@@ -189,7 +194,7 @@ class LeaseElector:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.try_once()
+                self.try_once(take_free=self._leading.is_set() or self._take_free())
             except Exception as exc:  # API down or odd answer: stay a candidate, retry
                 log.warning("leader election: cannot read or write Lease %s/%s: %s",
                             self.namespace, self.name, exc)
@@ -200,7 +205,26 @@ class LeaseElector:
                 pause *= 1 + random.uniform(0.0, 0.2)
             self._stop.wait(pause)
 
-    def _try_once_locked(self) -> bool:
+    def release(self) -> None:
+        """Stop leading and hand the Lease back at once (a peer may take it now); the caller
+        makes sure no write of ours is still in flight. Campaigning, if started, goes on."""
+        with self._lock:
+            self._step_down("released")
+            self._release_locked()
+
+    def observed_holder(self) -> str:
+        """Who holds the Lease as last read: "" when nobody does or the lease has expired on
+        this replica's clock."""
+        observation = self._observation
+        record = observation.record
+        if record is None or not record.holder:
+            return ""
+        if record.holder != self.identity and \
+                self._clock() >= observation.changed_at + record.lease_duration_seconds:
+            return ""
+        return record.holder
+
+    def _try_once_locked(self, take_free: bool = True) -> bool:
         try:
             lease = self._api.read_namespaced_lease(self.name, self.namespace, _preload_content=False,
                                                     _request_timeout=self._request_timeout)
@@ -214,7 +238,7 @@ class LeaseElector:
         now = self._clock()
         self._observation = observe(self._observation, current, now)
         action = decide(self._observation, self.identity, now)
-        if action == "wait":
+        if action == "wait" or (not take_free and action != "renew" and not (current and current.holder)):
             return False
         sent_at = self._clock()
         if action == "create":
@@ -256,21 +280,24 @@ class LeaseElector:
                               spec=spec)
 
     def _release(self) -> None:
-        # client-go's release: keep the record, clear the holder, shorten the lease to 1 s.
         with self._lock:
-            record = self._observation.record
-            if record is None or record.holder != self.identity:
-                return
-            body = self._body(record, taking=False, releasing=True)
-            try:
-                answer = self._api.replace_namespaced_lease(self.name, self.namespace, body,
-                                                            _preload_content=False,
-                                                            _request_timeout=self._request_timeout)
-                self._observation = Observation(_record(_json(answer)), self._clock())
-                log.info("leader election: released Lease %s/%s", self.namespace, self.name)
-            except Exception as exc:
-                log.warning("leader election: could not release Lease %s/%s (it expires by "
-                            "itself): %s", self.namespace, self.name, exc)
+            self._release_locked()
+
+    def _release_locked(self) -> None:
+        # client-go's release: keep the record, clear the holder, shorten the lease to 1 s.
+        record = self._observation.record
+        if record is None or record.holder != self.identity:
+            return
+        body = self._body(record, taking=False, releasing=True)
+        try:
+            answer = self._api.replace_namespaced_lease(self.name, self.namespace, body,
+                                                        _preload_content=False,
+                                                        _request_timeout=self._request_timeout)
+            self._observation = Observation(_record(_json(answer)), self._clock())
+            log.info("leader election: released Lease %s/%s", self.namespace, self.name)
+        except Exception as exc:
+            log.warning("leader election: could not release Lease %s/%s (it expires by "
+                        "itself): %s", self.namespace, self.name, exc)
 
     def _step_down(self, why: str) -> None:
         with self._state_lock:
@@ -278,7 +305,7 @@ class LeaseElector:
                 return
             self._leading.clear()
         # Stopping on purpose is routine; losing the Lease while running is worth a warning.
-        log.log(logging.INFO if why == "stopped" else logging.WARNING,
+        log.log(logging.INFO if why in ("stopped", "released") else logging.WARNING,
                 "leader election: no longer the leader of Lease %s/%s (%s)", self.namespace, self.name, why)
         self._on_stopped()
 

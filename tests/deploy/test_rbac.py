@@ -94,6 +94,9 @@ def run_controller(cluster: EmbeddedCluster, kubeconfig: Path, repo: str, tmp: P
         repo=repo, interval=3600.0, resync=5.0, listen="127.0.0.1:0", lease_name="edgefleet",
         lease_namespace=NAMESPACE, leader=FAST_LEASE, queue=QueueTiming(debounce=0.2, max_delay=1.0),
         identity="edgefleet-controller-0", cache_dir=tmp / "cache",
+        # with shards, the Lease calls are a superset of the single leader's: the shard Leases
+        # (get, create, update), the member Leases (list) and its own withdrawn on stop (delete)
+        shards=2,
         # finished jobs are collected soon (and none kept), so that a short run deletes some
         sync=SyncSettings(planner=PlannerSettings(ttl_after_finished=timedelta(minutes=5), keep_newest=0)))
     controller = Controller(settings, session, now=cluster.clock.now)

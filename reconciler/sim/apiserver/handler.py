@@ -235,7 +235,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             verb = "delete" if route.name else "deletecollection"
         if not verb or (verb == "create" and route.name) or (verb in ("update", "patch") and not route.name):
             raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on this path")
-        self._record(verb, route)
+        self._record(verb, route, _created_name(raw) or "" if verb == "create" and raw else "")
         self.server.counts.record(verb, route.plural)
         self._apply_faults(verb)
         created = _parse_body(raw, self.headers.get("Content-Type", "")) if verb == "create" and raw else None
@@ -249,12 +249,13 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             raise conflict(route.plural, route.group, route.name or "")
         getattr(self, f"_verb_{verb}")(route, query, raw)
 
-    def _record(self, verb: str, route: Route) -> None:
+    def _record(self, verb: str, route: Route, created: str = "") -> None:
         groups = tuple(g.strip() for value in self.headers.get_all("Impersonate-Group") or ()
                        for g in value.split(",") if g.strip())
         self.server.requests.record(Request(
             self.headers.get("Impersonate-User") or "admin", groups, verb, route.group, route.plural,
-            route.subresource or "", route.namespace or "", route.name or ""))
+            route.subresource or "", route.namespace or "", route.name or "",
+            agent=self.headers.get("User-Agent") or "", created=created))
 
     def _now(self) -> datetime:
         return self.server.store.now()
