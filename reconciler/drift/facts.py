@@ -19,7 +19,7 @@ is per node, not per pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +31,7 @@ from reconciler.drift.runs import NodeRun, PairRuns, one_or_each
 from reconciler.inventory.records import parse_time
 from reconciler.observed.cluster import ClusterFacts
 from reconciler.observed.inventories import InventoryFailure, InventoryStatus
+from reconciler.observed.nodes import NodeFacts
 from reconciler.planner.model import Plan
 
 __all__ = ["DriftFacts", "PairKey", "drift_facts"]
@@ -54,11 +55,14 @@ def drift_facts(
     previous: Mapping[PairKey, datetime] | None = None,
     attempt_limit: int = 5,
     truncated: Iterable[str] = (),
+    absent: Mapping[str, frozenset[str]] | None = None,
 ) -> DriftFacts:
     """The drifting pairs of `plan` (made from `desired` and `facts` at `now`).
 
     `previous` is the missingSince memory of the last report; `truncated` names the nodes whose
-    image list may be cut at its cap. Pure; the result is sorted by (node, image).
+    image list may be cut at its cap; `absent` is each node's absent images as the plan found
+    them (`plan_revision(absent_into=...)`; None: found here from the facts). Pure; the result
+    is sorted by (node, image).
     """
     memory = MissingSince.of(previous) if previous else MissingSince()
     statuses: dict[str, InventoryStatus] = {inv.name: inv.status for inv in facts.inventories}
@@ -72,24 +76,16 @@ def drift_facts(
     deferred = {d.node: d.reason for d in plan.deferred}
     gates = {(g.node, g.group): Reason(g.reason) for g in plan.gated}  # docs/rollout.md
     cut = frozenset(truncated)
-    by_name = {n.name: n for n in facts.nodes}
     runs: list[NodeRun] = []
     remembered: dict[str, NodeMemory] = {}
     nothing: frozenset[str] = frozenset()
     gated_nodes = {node for node, _ in gates}
     owners: dict[int, _Owners] = {}  # per shared NodeDesire (one per signature, not per node)
     recall = memory.by_node.get
-    for name, desire in sorted(desired.nodes.items()):
+    found = (_missing(desired, {n.name: n for n in facts.nodes}, statuses) if absent is None
+             else ((name, desired.nodes[name], images) for name, images in sorted(absent.items())))
+    for name, desire, missing in found:
         status = statuses.get(name)
-        node = by_name.get(name)
-        held: frozenset[str] = node.images if node is not None else nothing
-        reported = {i.image for i in status.images} if status is not None and status.images else nothing
-        missing = desire.image_set - held - reported if reported else desire.image_set - held
-        if desire.aliases and missing:
-            present = held | reported
-            missing -= {image for image, alias in desire.aliases if alias in present}
-        if not missing:
-            continue
         owned = owners.get(id(desire))
         if owned is None:
             owned = owners[id(desire)] = _Owners(desire)
@@ -137,6 +133,23 @@ def drift_facts(
         for g in plan.groups
     )
     return DriftFacts(PairRuns(runs), groups, MissingSince(remembered))
+
+
+def _missing(desired: DesiredState, by_name: Mapping[str, NodeFacts],
+             statuses: Mapping[str, InventoryStatus]) -> Iterator[tuple[str, NodeDesire, frozenset[str]]]:
+    """(node, desire, absent images) of every node missing some desired image, by node."""
+    nothing: frozenset[str] = frozenset()
+    for name, desire in sorted(desired.nodes.items()):
+        status = statuses.get(name)
+        node = by_name.get(name)
+        held: frozenset[str] = node.images if node is not None else nothing
+        reported = {i.image for i in status.images} if status is not None and status.images else nothing
+        missing = desire.image_set - held - reported if reported else desire.image_set - held
+        if desire.aliases and missing:
+            present = held | reported
+            missing -= {image for image, alias in desire.aliases if alias in present}
+        if missing:
+            yield name, desire, missing
 
 
 class _Owners:

@@ -51,9 +51,15 @@ def facts_of(nodes: list[dict[str, Any]], jobs: Any = (), inventories: Any = (),
              previous: Any = None) -> DriftFacts:
     cluster = ClusterFacts(nodes=nodes_facts(*nodes), jobs=jobs_facts(*jobs), inventories=list(inventories),
                            job_api_version=V1ALPHA2, inventory_served=True)
+    absent: dict[str, frozenset[str]] = {}
     made = plan(LINE, cluster.nodes, cluster.jobs, cluster.inventories, now=now, revision="c0ffee",
-                job_api_version=V1ALPHA2)
-    return drift_facts(made, desired_state(LINE, cluster.nodes), cluster, now=now, previous=previous)
+                job_api_version=V1ALPHA2, absent_into=absent)
+    desired = desired_state(LINE, cluster.nodes)
+    found = drift_facts(made, desired, cluster, now=now, previous=previous)
+    # The absent images the plan found (what `survey` hands over) give the same facts.
+    again = drift_facts(made, desired, cluster, now=now, previous=previous, absent=absent)
+    assert (list(again.pairs), dict(again.missing_since)) == (list(found.pairs), dict(found.missing_since))
+    return found
 
 
 def reasons(result: DriftFacts) -> dict[tuple[str, str], Reason]:
