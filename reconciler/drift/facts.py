@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reconciler.desired import DesiredState, NodeDesire
-from reconciler.drift.memory import MissingSince, NodeMemory, PairKey, since_of
+from reconciler.drift.memory import MissingSince, PairKey, since_of
 from reconciler.drift.reasons import Reason
 from reconciler.drift.report import GroupTotals, PairDetail
 from reconciler.drift.runs import NodeRun, PairRuns, one_or_each
@@ -55,7 +55,7 @@ def drift_facts(
     previous: Mapping[PairKey, datetime] | None = None,
     attempt_limit: int = 5,
     truncated: Iterable[str] = (),
-    absent: Mapping[str, frozenset[str]] | None = None,
+    absent: Mapping[str, tuple[str, ...]] | None = None,
 ) -> DriftFacts:
     """The drifting pairs of `plan` (made from `desired` and `facts` at `now`).
 
@@ -77,22 +77,19 @@ def drift_facts(
     gates = {(g.node, g.group): Reason(g.reason) for g in plan.gated}  # docs/rollout.md
     cut = frozenset(truncated)
     runs: list[NodeRun] = []
-    remembered: dict[str, NodeMemory] = {}
     nothing: frozenset[str] = frozenset()
     gated_nodes = {node for node, _ in gates}
     owners: dict[int, _Owners] = {}  # per shared NodeDesire (one per signature, not per node)
     recall = memory.by_node.get
     found = (_missing(desired, {n.name: n for n in facts.nodes}, statuses) if absent is None
              else ((name, desired.nodes[name], images) for name, images in sorted(absent.items())))
-    for name, desire, missing in found:
+    for name, desire, images in found:
         status = statuses.get(name)
         owned = owners.get(id(desire))
         if owned is None:
             owned = owners[id(desire)] = _Owners(desire)
-        images = tuple(sorted(missing))
         memo = recall(name)
-        since = now if memo is None else since_of(memo, missing, images, now)
-        remembered[name] = (missing, images, since)
+        since = now if memo is None else since_of(memo, images, now)
         group = owned.group if owned.group is not None else one_or_each([owned.group_of[i] for i in images])
         node_planned = planned.get(name, nothing)
         deferral = deferred.get(name)
@@ -106,7 +103,7 @@ def drift_facts(
             # The common node: every pair's reason is the node's own or not-yet-planned.
             if not node_planned:
                 reason: Reason | tuple[Reason, ...] = usual
-            elif node_planned.issuperset(missing):
+            elif node_planned.issuperset(images):
                 reason = Reason.NOT_YET_PLANNED
             else:
                 reason = one_or_each([Reason.NOT_YET_PLANNED if image in node_planned else usual
@@ -132,12 +129,13 @@ def drift_facts(
         GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
         for g in plan.groups
     )
-    return DriftFacts(PairRuns(runs), groups, MissingSince(remembered))
+    # The new memory is the runs themselves: each holds its node's images and their since.
+    return DriftFacts(PairRuns(runs), groups, MissingSince({run.node: run for run in runs}))
 
 
 def _missing(desired: DesiredState, by_name: Mapping[str, NodeFacts],
-             statuses: Mapping[str, InventoryStatus]) -> Iterator[tuple[str, NodeDesire, frozenset[str]]]:
-    """(node, desire, absent images) of every node missing some desired image, by node."""
+             statuses: Mapping[str, InventoryStatus]) -> Iterator[tuple[str, NodeDesire, tuple[str, ...]]]:
+    """(node, desire, sorted absent images) of every node missing some desired image, by node."""
     nothing: frozenset[str] = frozenset()
     for name, desire in sorted(desired.nodes.items()):
         status = statuses.get(name)
@@ -149,7 +147,7 @@ def _missing(desired: DesiredState, by_name: Mapping[str, NodeFacts],
             present = held | reported
             missing -= {image for image, alias in desire.aliases if alias in present}
         if missing:
-            yield name, desire, missing
+            yield name, desire, tuple(sorted(missing))
 
 
 class _Owners:

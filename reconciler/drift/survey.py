@@ -57,7 +57,7 @@ def survey(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | 
     """
     settings = settings if settings is not None else drift_settings(fleet)
     desired = desired_state(fleet, facts.nodes)  # resolved once, for the plan and the reasons
-    absent: dict[str, frozenset[str]] = {}  # and each node's absent images, found once by the plan
+    absent: dict[str, tuple[str, ...]] = {}  # and each node's absent images, found once by the plan
     the_plan = plan_revision(fleet, facts, now=now, revision=revision, settings=planner, resolved=desired,
                              absent_into=absent)
     cap = planner.image_cap if planner.image_cap is not None else infer_image_cap(facts.nodes)

@@ -73,7 +73,7 @@ def plan(
     registry: Mapping[str, ImageFacts] | None = None,
     resolved: DesiredState | None = None,
     agents: AgentTrust | None = None,
-    absent_into: dict[str, frozenset[str]] | None = None,
+    absent_into: dict[str, tuple[str, ...]] | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -84,7 +84,7 @@ def plan(
     `registry`: facts per committed image (None: not asked; planner/registry_rules.py).
     `agents`: trust fresh edge agent reports (planner/agent_trust.py; None: ignore them).
     `absent_into`: when given (and no registry pins change the desired state), every node's
-    absent images are recorded into it, for a drift report made from this plan.
+    absent images are recorded into it, sorted, for a drift report made from this plan.
 
     The pass is a chain of named steps, each reading only what it names and returning a value
     the next ones read: desire -> read jobs -> judge live jobs -> record evidence -> collect
@@ -337,7 +337,7 @@ def _classify(
     now: datetime,
     settings: PlannerSettings,
     view: AgentView | None = None,
-    absent_into: dict[str, frozenset[str]] | None = None,
+    absent_into: dict[str, tuple[str, ...]] | None = None,
 ) -> _Classified:
     """Step 6. Reads what each node desires and reports, the new inventory statuses and the
     images in flight; counts every desired pair in `tally` and returns the plannable ones, the
@@ -369,7 +369,7 @@ def _classify(
             tally.all_present(desire)
             continue
         if absent_into is not None:
-            absent_into[name] = absent
+            absent_into[name] = tuple(sorted(absent))  # a tuple of str: untracked by the GC
         flying = absent & frozenset(in_flight[name]) if name in in_flight else nothing
         backing: set[str] = set()
         failed: set[str] = set()

@@ -25,7 +25,7 @@ def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision:
                   base_revision: str | None = None,
                   rollouts: Mapping[str, RolloutFacts] | None = None,
                   resolved: DesiredState | None = None,
-                  absent_into: dict[str, frozenset[str]] | None = None) -> Plan:
+                  absent_into: dict[str, tuple[str, ...]] | None = None) -> Plan:
     """Plan `fleet` (the revision `revision`) against `facts` at `now`. Pure.
 
     With `base` (the fleet of the revision a change starts from, e.g. the pull request's target

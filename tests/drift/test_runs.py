@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from reconciler.drift.memory import MissingSince, since_of
+from reconciler.drift.memory import MissingSince, NodeMemory, since_of
 from reconciler.drift.reasons import Reason
 from reconciler.drift.report import PairDetail
 from reconciler.drift.runs import NodeRun, PairRuns
@@ -64,13 +64,15 @@ def test_the_memory_reads_as_a_pair_mapping_and_round_trips() -> None:
 
 def test_since_keeps_remembered_pairs_and_starts_new_ones_now() -> None:
     earlier = NOW - 5 * HOUR
-    one = (frozenset({"a:1", "b:1"}), ("a:1", "b:1"), earlier)
-    assert since_of(one, frozenset({"a:1"}), ("a:1",), NOW) == earlier  # b:1 recovered
-    assert since_of(one, frozenset({"c:1"}), ("c:1",), NOW) == NOW  # only new pairs
-    assert since_of(one, frozenset({"a:1", "c:1"}), ("a:1", "c:1"), NOW) == (earlier, NOW)
-    each = (frozenset({"a:1", "b:1"}), ("a:1", "b:1"), (earlier, NOW - HOUR))
-    assert since_of(each, frozenset({"b:1", "c:1"}), ("b:1", "c:1"), NOW) == (NOW - HOUR, NOW)
-    assert since_of(each, frozenset({"a:1"}), ("a:1",), NOW) == earlier
+    one = NodeMemory(("a:1", "b:1"), earlier)
+    assert since_of(one, ("a:1", "b:1"), NOW) == earlier  # nothing changed
+    assert since_of(one, ("a:1",), NOW) == earlier  # b:1 recovered
+    assert since_of(one, ("c:1",), NOW) == NOW  # only new pairs
+    assert since_of(one, ("a:1", "c:1"), NOW) == (earlier, NOW)
+    each = NodeMemory(("a:1", "b:1"), (earlier, NOW - HOUR))
+    assert since_of(each, ("a:1", "b:1"), NOW) == (earlier, NOW - HOUR)
+    assert since_of(each, ("b:1", "c:1"), NOW) == (NOW - HOUR, NOW)
+    assert since_of(each, ("a:1",), NOW) == earlier
 
 
 def test_a_run_of_one_node_yields_its_pairs_with_their_details() -> None:
