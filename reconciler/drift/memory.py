@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import repeat
+from operator import attrgetter
 from typing import Protocol
 
 import msgspec
@@ -22,6 +23,7 @@ import msgspec
 from reconciler.drift.runs import column, one_or_each
 
 PairKey = tuple[str, str]  # (node, image)
+_IMAGES = attrgetter("images")
 
 
 class Remembered(Protocol):
@@ -48,7 +50,7 @@ class MissingSince(Mapping[PairKey, datetime]):
 
     def __init__(self, nodes: Mapping[str, Remembered] | None = None) -> None:
         self._nodes: Mapping[str, Remembered] = nodes if nodes is not None else {}
-        self._size = sum(len(entry.images) for entry in self._nodes.values())
+        self._size = sum(map(len, map(_IMAGES, self._nodes.values())))
 
     @classmethod
     def of(cls, pairs: Mapping[PairKey, datetime] | Iterable[tuple[str, str, datetime]]) -> MissingSince:

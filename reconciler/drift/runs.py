@@ -24,6 +24,7 @@ from reconciler.drift.report import DriftPair, PairDetail
 
 T = TypeVar("T")
 _BY_PAIR = attrgetter("node", "image")
+_IMAGES = attrgetter("images")
 
 
 def column(value: T | tuple[T, ...], count: int) -> Iterable[T]:
@@ -102,7 +103,7 @@ class PairRuns(Sequence[DriftPair]):
     def __init__(self, runs: list[NodeRun]) -> None:
         """`runs`: at most one per node, ordered by node."""
         self.runs = runs
-        self.size = sum(len(run.images) for run in runs)
+        self.size = sum(map(len, map(_IMAGES, runs)))
         self._ends: list[int] | None = None
 
     @classmethod
@@ -119,9 +120,8 @@ class PairRuns(Sequence[DriftPair]):
 
     def up_to(self, cutoff: datetime) -> PairRuns:
         """The pairs missing since `cutoff` or before."""
-        kept = [run for run in map(NodeRun.up_to, self.runs, repeat(cutoff)) if run is not None]
-        return self if len(kept) == len(self.runs) and sum(map(len, map(_IMAGES, kept))) == self.size \
-            else PairRuns(kept)
+        kept = PairRuns([run for run in map(NodeRun.up_to, self.runs, repeat(cutoff)) if run is not None])
+        return self if len(kept) == self.size else kept
 
     def __len__(self) -> int:
         return self.size
@@ -149,5 +149,3 @@ class PairRuns(Sequence[DriftPair]):
         for run in self.runs:
             yield from run.pairs()
 
-
-_IMAGES = attrgetter("images")
