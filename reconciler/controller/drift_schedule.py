@@ -27,9 +27,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from reconciler.drift.delivery import Webhook, post_webhooks, write_report_files
-from reconciler.drift.facts import PairKey
 from reconciler.drift.formats import MEDIA_TYPES, render_all
 from reconciler.drift.history import DriftHistory, HistoryError
+from reconciler.drift.memory import MissingSince
 from reconciler.drift.report import DriftReport
 from reconciler.drift.survey import Survey, drift_settings, survey, survey_with_history
 from reconciler.kube.errors import KubeError
@@ -113,7 +113,7 @@ class DriftSchedule:
         self._lock = threading.Lock()
         self._spec: DriftReportSpec | None = None
         self._input: tuple[Fleet, str | None, ClusterFacts] | None = None
-        self._memory: dict[PairKey, datetime] = {}  # missingSince without a history file
+        self._memory = MissingSince()  # missingSince without a history file
         self._latest: dict[str, bytes] = {}
         self.latest: DriftReport | None = None
 
@@ -189,7 +189,7 @@ class DriftSchedule:
         if self.settings.history is None:
             made = survey(fleet, facts, now=now, revision=revision, previous=self._memory, settings=settings,
                           planner=self._planner)
-            self._memory = dict(made.facts.missing_since)
+            self._memory = made.facts.missing_since
             return made
         retention = timedelta(days=spec.retention_days if spec is not None else 90)
         with DriftHistory(self.settings.history, retention=retention) as history:

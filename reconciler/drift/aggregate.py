@@ -1,26 +1,25 @@
 """Drifting pairs -> DriftReport: the pure aggregation (no I/O, no clock: `now` is a parameter).
 
 Built for a fleet of 100,000 nodes with tens of images each: a million drifting pairs arrive
-as columns (`PairColumns`, built by drift_facts without one object per pair), are counted by
-one C-level `Counter` over (group, site, image, reason, since) cells, and the Python loop runs
-over the few distinct cells only. Distinct-node counts come from sets of (key, node); the
-listed rows from heaps over tuples compared in C, and only they become DriftPair objects.
-bench/drift.py measures the whole report (plan, reasons, aggregation) against the plan alone.
+as one run per node (`PairRuns`, built by drift_facts without one object per pair). A run whose
+pairs share group, reason and since (most of them) is counted as a whole: its node once, its
+images by one C-level `Counter` per (group, site, reason, since) cell key; only a mixed run is
+counted pair by pair. The Python loop of the roll-up runs over the few distinct cells, and only
+the listed rows become DriftPair objects. bench/drift.py measures the whole report (plan,
+reasons, aggregation) against the plan alone.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from itertools import compress, repeat
-from operator import attrgetter, itemgetter
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import Final, Protocol
 
-from reconciler.drift.columns import PairColumns
 from reconciler.drift.reasons import Reason
 from reconciler.drift.report import (
     UNLABELLED,
@@ -35,6 +34,7 @@ from reconciler.drift.report import (
     Summary,
     Trend,
 )
+from reconciler.drift.runs import NodeRun, PairRuns, column
 
 #: Upper bounds of the age histogram's buckets; the last bucket has none.
 AGE_BOUNDS: Final = (
@@ -48,7 +48,6 @@ AGE_BOUNDS: Final = (
 OLDEST_BUCKET: Final = ">= 30d"
 
 _REASON_VALUE = attrgetter("_value_")
-_FIRST = itemgetter(0)
 
 
 class LabelledNode(Protocol):
@@ -102,46 +101,35 @@ def build_report(
     key = settings.site_label
     site_of = {node.name: node.labels.get(key, UNLABELLED) for node in nodes}
     cutoff = now - timedelta(seconds=settings.min_age_seconds)
-    drifting = pairs if isinstance(pairs, PairColumns) else PairColumns.of(pairs)
-    if settings.min_age_seconds > 0 and drifting and max(drifting.since) > cutoff:
-        drifting = drifting.select(map(cutoff.__ge__, drifting.since))
-    columns = _Columns(drifting, site_of)
-    by_group, by_site, by_image, by_reason, per_since = _roll_up(columns)
+    every = pairs if isinstance(pairs, PairRuns) else PairRuns.of(pairs)
+    drifting = every.up_to(cutoff) if settings.min_age_seconds > 0 else every
+    counted = _count(drifting, site_of)
+    by_group, by_site, by_image, by_reason, per_since = _roll_up(counted.cells)
     thresholds = _thresholds(now)
     histogram: Counter[int] = Counter()
     for since, count in per_since.items():
         histogram[bisect_left(thresholds, since)] += count
 
-    drifting_nodes = set(columns.nodes)
-    failed = drifting.select(map(Reason.FAILED.value.__eq__, columns.reasons))
-    failed_nodes = set(failed.nodes)
-    group_nodes = Counter(map(_FIRST, set(zip(columns.groups, columns.nodes, strict=True))))
-    group_failed = Counter(map(_FIRST, set(zip(failed.groups, failed.nodes, strict=True))))
-    reason_nodes = Counter(map(_FIRST, set(zip(columns.reasons, columns.nodes, strict=True))))
-    site_nodes = Counter(site_of.get(node, UNLABELLED) for node in drifting_nodes)
-    site_failed = Counter(site_of.get(node, UNLABELLED) for node in failed_nodes)
-    image_failed = Counter(failed.images)
-
     desired = sum(g.pairs_desired for g in groups)
     present = sum(g.pairs_present for g in groups)
     oldest = min((t.oldest for t in by_reason.values() if t.oldest is not None), default=None)
-    listed = _oldest(drifting, columns.since, settings.max_rows)
+    listed = _oldest(drifting, per_since, settings.max_rows)
     return DriftReport(
         generated_at=now,
         revision=revision,
         site_label=key,
         min_age_seconds=settings.min_age_seconds,
         summary=Summary(
-            nodes=len(site_of), nodes_drifting=len(drifting_nodes), pairs_desired=desired,
+            nodes=len(site_of), nodes_drifting=len(drifting.runs), pairs_desired=desired,
             pairs_present=present, pairs_drifting=len(drifting),
-            pairs_settling=len(pairs) - len(drifting), convergence_percent=convergence(present, desired),
+            pairs_settling=len(every) - len(drifting), convergence_percent=convergence(present, desired),
             oldest_since=oldest, pairs_listed=len(listed),
         ),
         aggregates=Aggregates(
-            groups=_group_aggregates(groups, by_group, group_nodes, group_failed),
-            sites=_worst_first(_plain(by_site, site_nodes, site_failed)),
-            images=_worst_first(_image_aggregates(by_image, image_failed)),
-            reasons=_worst_first(_reason_aggregates(by_reason, reason_nodes, len(failed_nodes))),
+            groups=_group_aggregates(groups, by_group, counted.group_nodes, counted.group_failed),
+            sites=_worst_first(_plain(by_site, counted.site_nodes, counted.site_failed)),
+            images=_worst_first(_image_aggregates(by_image, counted.image_failed)),
+            reasons=_worst_first(_reason_aggregates(by_reason, counted.reason_nodes, counted.failed_nodes)),
         ),
         age_histogram=_histogram([histogram[i] for i in range(len(AGE_BOUNDS) + 1)]),
         pairs=[DriftRow(node=p.node, group=p.group, site=site_of.get(p.node, UNLABELLED), image=p.image,
@@ -150,38 +138,91 @@ def build_report(
     )
 
 
-class _Columns:
-    """The drifting pairs as columns, each extracted by a C-level map (no Python loop)."""
-
-    __slots__ = ("groups", "images", "nodes", "reasons", "since", "sites")
-
-    def __init__(self, pairs: PairColumns, site_of: Mapping[str, str]) -> None:
-        self.nodes, self.groups, self.images = pairs.nodes, pairs.groups, pairs.images
-        self.since = pairs.since
-        # The plain string behind each Reason: an Enum member hashes in Python, a str in C.
-        self.reasons: list[str] = list(map(_REASON_VALUE, pairs.reasons))
-        self.sites: list[str] = list(map(site_of.get, self.nodes, repeat(UNLABELLED, len(self.nodes))))
-
-
 Cell = tuple[str, str, str, str, datetime]  # (group, site, image, reason, since)
+_FAILED: Final = Reason.FAILED.value
 
 
-def _roll_up(columns: _Columns) -> tuple[dict[str, _Tally], dict[str, _Tally], dict[str, _Tally],
-                                         dict[str, _Tally], Counter[datetime]]:
+class _Counted:
+    """What the runs count: pairs per cell, and distinct nodes per group, site and reason,
+    overall and among the nodes with a failed pair (failed pairs per image)."""
+
+    __slots__ = ("cells", "failed_nodes", "group_failed", "group_nodes", "image_failed", "reason_nodes",
+                 "site_failed", "site_nodes")
+
+    def __init__(self) -> None:
+        self.cells: Counter[Cell] = Counter()
+        self.group_nodes: Counter[str] = Counter()
+        self.site_nodes: Counter[str] = Counter()
+        self.reason_nodes: Counter[str] = Counter()
+        self.failed_nodes = 0
+        self.group_failed: Counter[str] = Counter()
+        self.site_failed: Counter[str] = Counter()
+        self.image_failed: Counter[str] = Counter()
+
+
+def _count(runs: PairRuns, site_of: Mapping[str, str]) -> _Counted:
+    """Count `runs`: uniform runs (one group, reason and since) are listed per (group, site,
+    reason, since) key and counted per key at the end (their nodes by the list's length, their
+    images by one C-level Counter); a mixed run is counted pair by pair."""
+    counted = _Counted()
+    uniform: defaultdict[tuple[str, str, str, datetime], list[tuple[str, ...]]] = defaultdict(list)
+    site = site_of.get
+    mixed = []
+    for run in runs.runs:
+        group, reason, since = run.group, run.reason, run.since
+        if isinstance(group, tuple) or isinstance(reason, tuple) or isinstance(since, tuple):
+            mixed.append(run)
+        else:
+            uniform[(group, site(run.node, UNLABELLED), reason._value_, since)].append(run.images)
+    cells = counted.cells
+    for (owner, at, why, moment), images in uniform.items():
+        nodes = len(images)
+        counted.group_nodes[owner] += nodes
+        counted.site_nodes[at] += nodes
+        counted.reason_nodes[why] += nodes
+        if why == _FAILED:
+            counted.failed_nodes += nodes
+            counted.group_failed[owner] += nodes
+            counted.site_failed[at] += nodes
+            counted.image_failed.update(chain.from_iterable(images))
+        for image, count in Counter(chain.from_iterable(images)).items():
+            cells[(owner, at, image, why, moment)] += count
+    for run in mixed:
+        _count_mixed(counted, run, site(run.node, UNLABELLED))
+    return counted
+
+
+def _count_mixed(counted: _Counted, run: NodeRun, at: str) -> None:
+    """Count a run whose pairs differ in group, reason or since, pair by pair."""
+    n = len(run.images)
+    counted.site_nodes[at] += 1
+    groups = list(column(run.group, n))
+    reasons = list(map(_REASON_VALUE, column(run.reason, n)))
+    counted.cells.update(zip(groups, repeat(at, n), run.images, reasons, column(run.since, n),
+                             strict=False))  # repeat() is endless
+    counted.group_nodes.update(set(groups))
+    counted.reason_nodes.update(set(reasons))
+    if _FAILED in reasons:
+        counted.failed_nodes += 1
+        counted.site_failed[at] += 1
+        counted.group_failed.update({g for g, r in zip(groups, reasons, strict=True) if r == _FAILED})
+        counted.image_failed.update(i for i, r in zip(run.images, reasons, strict=True) if r == _FAILED)
+
+
+def _roll_up(cells: Counter[Cell]) -> tuple[dict[str, _Tally], dict[str, _Tally], dict[str, _Tally],
+                                            dict[str, _Tally], Counter[datetime]]:
     """Pairs, reasons and the oldest `since` per group, site, image and reason (the per-reason
     tallies keep no breakdown), and the pairs per `since`.
 
-    One C-level Counter over (group, site, image, reason, since) cells: a fleet's pairs share few
-    distinct cells (few groups, sites, images and reasons, and one `since` per report that saw
-    pairs go missing), so the Python loop runs over the cells, not over every pair.
+    A fleet's pairs share few distinct (group, site, image, reason, since) cells (few groups,
+    sites, images and reasons, and one `since` per report that saw pairs go missing), so the
+    Python loop runs over the cells, not over every pair.
     """
     by_group: dict[str, _Tally] = {}
     by_site: dict[str, _Tally] = {}
     by_image: dict[str, _Tally] = {}
     by_reason: dict[str, _Tally] = {}
     per_since: Counter[datetime] = Counter()
-    cells: Counter[Cell] = Counter(zip(columns.groups, columns.sites, columns.images, columns.reasons,
-                                       columns.since, strict=True))
     for (group, site, image, reason, since), count in cells.items():
         per_since[since] += count
         for tallies, key in ((by_group, group), (by_site, site), (by_image, image), (by_reason, reason)):
@@ -196,24 +237,37 @@ def _roll_up(columns: _Columns) -> tuple[dict[str, _Tally], dict[str, _Tally], d
     return by_group, by_site, by_image, by_reason, per_since
 
 
-def _oldest(pairs: PairColumns, since: list[datetime], limit: int) -> list[DriftPair]:
+def _oldest(runs: PairRuns, per_since: Mapping[datetime, int], limit: int) -> list[DriftPair]:
     """The `limit` oldest pairs, ordered by (since, node, image).
 
-    The cut-off time comes from a heap over bare datetimes (C comparisons only); the pairs at
-    or before it are ordered as (since, node, image, index) tuples, compared in C, and only the
-    listed ones become DriftPair objects.
+    The cut-off time comes from the pairs per since; every pair older than it is listed, and of
+    the pairs at it the first in (node, image) order, read off the runs (ordered by node, images
+    sorted) until the listing is full. Only the listed pairs become DriftPair objects.
     """
-    if limit <= 0 or not pairs:
+    if limit <= 0 or not runs:
         return []
-    cut = heapq.nsmallest(limit, since)[-1]
-    rows = zip(since, pairs.nodes, pairs.images, range(len(since)), strict=True)
-    candidates = list(compress(rows, map(cut.__ge__, since)))
-    if len(candidates) > 4 * limit:  # many pairs share the cut-off time: no full sort of them
-        chosen = heapq.nsmallest(limit, candidates)
-    else:
-        candidates.sort()
-        chosen = candidates[:limit]
-    return [pairs[row[3]] for row in chosen]
+    older, cut = 0, max(per_since)
+    for moment in sorted(per_since):
+        if older + per_since[moment] >= limit:
+            cut = moment
+            break
+        older += per_since[moment]
+    room = limit - older
+    rows: list[tuple[datetime, str, str, int, int]] = []
+    for number, run in enumerate(runs.runs):
+        since = run.since
+        if not isinstance(since, tuple):
+            if since < cut or (since == cut and room > 0):
+                taken = run.images if since < cut else run.images[:room]
+                rows.extend(zip(repeat(since), repeat(run.node), taken, repeat(number), range(len(taken))))
+                room -= len(taken) if since == cut else 0
+            continue
+        for index, moment in enumerate(since):
+            if moment < cut or (moment == cut and room > 0):
+                rows.append((moment, run.node, run.images[index], number, index))
+                room -= moment == cut
+    rows.sort()
+    return [runs.runs[number].pair(index) for _, _, _, number, index in rows]
 
 
 def _thresholds(now: datetime) -> list[datetime]:

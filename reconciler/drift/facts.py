@@ -9,37 +9,41 @@ gate's reason (`waiting-wave`, `waiting-window`, `waiting-bandwidth`, `halted`, 
 absent from a node list cut at the cap `unknown-inventory`, and what is left is covered by a live
 job: `in-flight`.
 
-`missingSince` is carried across runs by the caller: `previous` maps (node, image) to the time
-the pair was first seen missing, and the result gives the new map (pairs present again drop
-out, new pairs start at `now`), which the caller stores (reconciler.drift.history).
+`missingSince` is carried across runs by the caller: `previous` is the memory of the last
+report (a MissingSince, or any mapping of (node, image) to the time the pair was first seen
+missing), and the result gives the new memory (pairs present again drop out, new pairs start at
+`now`), which the caller stores (reconciler.drift.history). Pairs come out as one NodeRun per
+node (reconciler.drift.runs): a node's usual pairs share one reason and one since, so the work
+is per node, not per pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import repeat
 
-from reconciler.desired import DesiredState
-from reconciler.drift.columns import PairColumns
+from reconciler.desired import DesiredState, NodeDesire
+from reconciler.drift.memory import MissingSince, PairKey, since_of
 from reconciler.drift.reasons import Reason
 from reconciler.drift.report import GroupTotals, PairDetail
+from reconciler.drift.runs import NodeRun, PairRuns, one_or_each
 from reconciler.inventory.records import parse_time
 from reconciler.observed.cluster import ClusterFacts
 from reconciler.observed.inventories import InventoryFailure, InventoryStatus
+from reconciler.observed.nodes import NodeFacts
 from reconciler.planner.model import Plan
 
-PairKey = tuple[str, str]  # (node, image)
+__all__ = ["DriftFacts", "PairKey", "drift_facts"]
 
 
 @dataclass(frozen=True, slots=True)
 class DriftFacts:
     """The report's input: drifting pairs, per-group totals and the new missingSince memory."""
 
-    pairs: PairColumns  # a Sequence[DriftPair], sorted by (node, image)
+    pairs: PairRuns  # a Sequence[DriftPair], sorted by (node, image)
     groups: tuple[GroupTotals, ...]
-    missing_since: Mapping[PairKey, datetime]
+    missing_since: MissingSince
 
 
 def drift_facts(
@@ -51,90 +55,112 @@ def drift_facts(
     previous: Mapping[PairKey, datetime] | None = None,
     attempt_limit: int = 5,
     truncated: Iterable[str] = (),
+    absent: Mapping[str, tuple[str, ...]] | None = None,
 ) -> DriftFacts:
     """The drifting pairs of `plan` (made from `desired` and `facts` at `now`).
 
     `previous` is the missingSince memory of the last report; `truncated` names the nodes whose
-    image list may be cut at its cap. Pure; the result is sorted by (node, image).
+    image list may be cut at its cap; `absent` is each node's absent images as the plan found
+    them (`plan_revision(absent_into=...)`; None: found here from the facts). Pure; the result
+    is sorted by (node, image).
     """
-    previous = previous or {}
-    remembered = previous.get
+    memory = MissingSince.of(previous) if previous else MissingSince()
     statuses: dict[str, InventoryStatus] = {inv.name: inv.status for inv in facts.inventories}
     statuses.update((u.node, u.status) for u in plan.inventory_updates)
-    planned: dict[str, set[str]] = {}
+    planned: dict[str, frozenset[str]] = {}
     for job in plan.create:
+        job_images = frozenset(job.images)
         for node_name in job.node_names:
-            planned.setdefault(node_name, set()).update(job.images)
+            known = planned.get(node_name)
+            planned[node_name] = job_images if known is None else known | job_images
     deferred = {d.node: d.reason for d in plan.deferred}
     gates = {(g.node, g.group): Reason(g.reason) for g in plan.gated}  # docs/rollout.md
     cut = frozenset(truncated)
-    by_name = {n.name: n for n in facts.nodes}
-    pairs = PairColumns()
-    append = pairs.append
+    runs: list[NodeRun] = []
     nothing: frozenset[str] = frozenset()
     gated_nodes = {node for node, _ in gates}
-    # Per shared NodeDesire (one per signature, not per node): image -> owning group, and
-    # whether any of its images is suspended (such nodes take the per-pair path below).
-    owners: dict[int, tuple[dict[str, str], bool]] = {}
-    for name in sorted(desired.nodes):
-        desire = desired.nodes[name]
+    owners: dict[int, _Owners] = {}  # per shared NodeDesire (one per signature, not per node)
+    recall = memory.by_node.get
+    found = (_missing(desired, {n.name: n for n in facts.nodes}, statuses) if absent is None
+             else ((name, desired.nodes[name], images) for name, images in sorted(absent.items())))
+    for name, desire, images in found:
         status = statuses.get(name)
-        node = by_name.get(name)
-        held: frozenset[str] = node.images if node is not None else nothing
-        reported = {i.image for i in status.images} if status is not None else nothing
-        missing = desire.image_set - held - reported if reported else desire.image_set - held
-        if desire.aliases and missing:
-            present = held | reported
-            missing -= {image for image, alias in desire.aliases if alias in present}
-        if not missing:
-            continue
-        failures = {f.image: f for f in status.failures} if status is not None else {}
+        owned = owners.get(id(desire))
+        if owned is None:
+            owned = owners[id(desire)] = _Owners(desire)
+        memo = recall(name)
+        since = now if memo is None else since_of(memo, images, now)
+        group = owned.group if owned.group is not None else one_or_each([owned.group_of[i] for i in images])
         node_planned = planned.get(name, nothing)
         deferral = deferred.get(name)
         # The reason of a pair without suspension, failure record or new job: the node's own.
-        usual, _ = _reason((name, ""), False, None, nothing, deferral, name in cut,
-                           now=now, attempt_limit=attempt_limit)
-        owned = owners.get(id(desire))
-        if owned is None:
-            owned = owners[id(desire)] = (
-                {image: item.group for image, item in desire.images.items()},
-                any(item.suspended for item in desire.images.values()))
-        group_of, any_suspended = owned
-        images = sorted(missing)
-        sinces = (list(map(remembered, zip(repeat(name), images), repeat(now))) if previous
-                  else [now] * len(images))
-        if not (failures or any_suspended or name in gated_nodes):
+        if deferral is not None:
+            usual = Reason.DEFERRED_DISK if "disk" in deferral else Reason.DEFERRED_OFFLINE
+        else:
+            usual = Reason.UNKNOWN_INVENTORY if name in cut else Reason.IN_FLIGHT
+        failures = {f.image: f for f in status.failures} if status is not None and status.failures else None
+        if not (failures or owned.any_suspended or name in gated_nodes):
             # The common node: every pair's reason is the node's own or not-yet-planned.
-            count = len(images)
-            pairs.nodes.extend(repeat(name, count))
-            pairs.groups.extend(map(group_of.__getitem__, images))
-            pairs.images.extend(images)
-            if node_planned and not node_planned.issuperset(images):
-                pairs.reasons.extend([Reason.NOT_YET_PLANNED if image in node_planned else usual
-                                      for image in images])
+            if not node_planned:
+                reason: Reason | tuple[Reason, ...] = usual
+            elif node_planned.issuperset(images):
+                reason = Reason.NOT_YET_PLANNED
             else:
-                pairs.reasons.extend(repeat(Reason.NOT_YET_PLANNED if node_planned else usual, count))
-            pairs.since.extend(sinces)
-            pairs.details.extend(repeat(None, count))
+                reason = one_or_each([Reason.NOT_YET_PLANNED if image in node_planned else usual
+                                      for image in images])
+            runs.append(NodeRun(name, images, group, reason, since))
             continue
-        for image, since in zip(images, sinces, strict=True):
-            key = (name, image)
+        reasons: list[Reason] = []
+        details: list[PairDetail | None] = []
+        for image in images:
             item = desire.images[image]
             failure = failures.get(image) if failures else None
             gate = gates.get((name, item.group)) if gates else None
             if item.suspended or failure is not None or gate is not None:
-                reason, detail = _reason(key, item.suspended, failure, node_planned, deferral,
-                                         name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
+                why, detail = _reason((name, image), item.suspended, failure, node_planned, deferral,
+                                      name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
             else:
-                reason, detail = (Reason.NOT_YET_PLANNED if image in node_planned else usual), None
-            append(name, item.group, image, reason, since, detail)
+                why, detail = (Reason.NOT_YET_PLANNED if image in node_planned else usual), None
+            reasons.append(why)
+            details.append(detail)
+        runs.append(NodeRun(name, images, group, one_or_each(reasons), since,
+                            tuple(details) if any(d is not None for d in details) else None))
     groups = tuple(
         GroupTotals(g.group, g.counts.pairs_desired, g.counts.pairs_present, g.suspended)
         for g in plan.groups
     )
-    # The new memory in one C-level pass: every drifting pair, first seen at its `since`.
-    since_map = dict(zip(zip(pairs.nodes, pairs.images, strict=True), pairs.since, strict=True))
-    return DriftFacts(pairs, groups, since_map)
+    # The new memory is the runs themselves: each holds its node's images and their since.
+    return DriftFacts(PairRuns(runs), groups, MissingSince({run.node: run for run in runs}))
+
+
+def _missing(desired: DesiredState, by_name: Mapping[str, NodeFacts],
+             statuses: Mapping[str, InventoryStatus]) -> Iterator[tuple[str, NodeDesire, tuple[str, ...]]]:
+    """(node, desire, sorted absent images) of every node missing some desired image, by node."""
+    nothing: frozenset[str] = frozenset()
+    for name, desire in sorted(desired.nodes.items()):
+        status = statuses.get(name)
+        node = by_name.get(name)
+        held: frozenset[str] = node.images if node is not None else nothing
+        reported = {i.image for i in status.images} if status is not None and status.images else nothing
+        missing = desire.image_set - held - reported if reported else desire.image_set - held
+        if desire.aliases and missing:
+            present = held | reported
+            missing -= {image for image, alias in desire.aliases if alias in present}
+        if missing:
+            yield name, desire, tuple(sorted(missing))
+
+
+class _Owners:
+    """Of one shared NodeDesire: image -> owning group, the one owner when there is one, and
+    whether any image is suspended (such nodes take the per-pair path)."""
+
+    __slots__ = ("any_suspended", "group", "group_of")
+
+    def __init__(self, desire: NodeDesire) -> None:
+        self.group_of = {image: item.group for image, item in desire.images.items()}
+        owners = set(self.group_of.values())
+        self.group: str | None = owners.pop() if len(owners) == 1 else None
+        self.any_suspended = any(item.suspended for item in desire.images.values())
 
 
 def _reason(

@@ -26,6 +26,7 @@ from typing import Any, Final
 import orjson
 
 from reconciler.drift.aggregate import convergence
+from reconciler.drift.memory import MissingSince
 from reconciler.drift.report import DriftReport, GroupTrend, RevisionConvergence, Trend, TrendPoint
 
 SCHEME: Final = "sqlite://"
@@ -152,22 +153,26 @@ class DriftHistory:
             pruned = self._db.execute("DELETE FROM reports WHERE at < ?", (cutoff,)).rowcount
             if missing_since is not None:
                 self._db.execute("DELETE FROM missing")
+                epoch: dict[datetime, int] = {}  # a fleet shares a few hundred distinct times
                 self._db.executemany(
                     "INSERT INTO missing (node, image, since) VALUES (?, ?, ?)",
-                    ((node, image, _epoch(since)) for (node, image), since in missing_since.items()))
+                    ((node, image, epoch.get(since) or epoch.setdefault(since, _epoch(since)))
+                     for node, image, since in MissingSince.of(missing_since).rows()))
         return int(pruned)
 
-    def missing_since(self) -> dict[tuple[str, str], datetime]:
+    def missing_since(self) -> MissingSince:
         """The stored missingSince memory: (node, image) -> first seen missing (the `previous`
         of reconciler.drift.facts.drift_facts). Empty before the first report."""
         since_of: dict[int, datetime] = {}  # a fleet shares a few hundred distinct times
-        result: dict[tuple[str, str], datetime] = {}
-        for node, image, since in self._db.execute("SELECT node, image, since FROM missing"):
-            moment = since_of.get(since)
-            if moment is None:
-                moment = since_of[since] = _time(since)
-            result[(node, image)] = moment
-        return result
+
+        def moment(since: int) -> datetime:
+            found = since_of.get(since)
+            if found is None:
+                found = since_of[since] = _time(since)
+            return found
+
+        return MissingSince.of((node, image, moment(since)) for node, image, since
+                               in self._db.execute("SELECT node, image, since FROM missing"))
 
     def latest_at(self) -> datetime | None:
         """generatedAt of the newest report held (None: none yet)."""

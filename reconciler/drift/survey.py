@@ -57,11 +57,15 @@ def survey(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | 
     """
     settings = settings if settings is not None else drift_settings(fleet)
     desired = desired_state(fleet, facts.nodes)  # resolved once, for the plan and the reasons
-    the_plan = plan_revision(fleet, facts, now=now, revision=revision, settings=planner, resolved=desired)
+    absent: dict[str, tuple[str, ...]] = {}  # and each node's absent images, found once by the plan
+    the_plan = plan_revision(fleet, facts, now=now, revision=revision, settings=planner, resolved=desired,
+                             absent_into=absent)
     cap = planner.image_cap if planner.image_cap is not None else infer_image_cap(facts.nodes)
     truncated = (node.name for node in facts.nodes if list_truncated(node, cap))
+    # Registry facts pin digests: the plan's desired state is then not `desired` (docs/registry.md).
     found = drift_facts(the_plan, desired, facts, now=now, previous=previous,
-                        attempt_limit=planner.attempt_limit, truncated=truncated)
+                        attempt_limit=planner.attempt_limit, truncated=truncated,
+                        absent=absent if facts.registry is None else None)
     # The fleet is the nodes some group selects (not the control plane, not unselected nodes).
     fleet_nodes = [node for node in facts.nodes if node.name in desired.nodes]
     report = build_report(found.pairs, nodes=fleet_nodes, groups=found.groups, revision=revision,

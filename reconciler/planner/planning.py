@@ -73,6 +73,7 @@ def plan(
     registry: Mapping[str, ImageFacts] | None = None,
     resolved: DesiredState | None = None,
     agents: AgentTrust | None = None,
+    absent_into: dict[str, tuple[str, ...]] | None = None,
 ) -> Plan:
     """Plan one reconcile pass. Reads the resolved fleet, nodes, every ImagePrePullJob (managed or
     not: any job's per-image success is evidence, only managed ones are judged) and the
@@ -82,6 +83,8 @@ def plan(
     known to exist (None: unchecked); a group naming another gets no new job, and a warning.
     `registry`: facts per committed image (None: not asked; planner/registry_rules.py).
     `agents`: trust fresh edge agent reports (planner/agent_trust.py; None: ignore them).
+    `absent_into`: when given (and no registry pins change the desired state), every node's
+    absent images are recorded into it, sorted, for a drift report made from this plan.
 
     The pass is a chain of named steps, each reading only what it names and returning a value
     the next ones read: desire -> read jobs -> judge live jobs -> record evidence -> collect
@@ -112,6 +115,7 @@ def plan(
     pairs = _classify(
         desired, node_list, recorded.statuses, judged.in_flight, tally,
         suspended={g.name: g.suspend for g in fleet.groups}, now=now, settings=settings, view=view,
+        absent_into=absent_into if pinning is None else None,
     )
     missing = missing_secrets(fleet, secrets)
     blocked = blocked_groups(missing)
@@ -333,6 +337,7 @@ def _classify(
     now: datetime,
     settings: PlannerSettings,
     view: AgentView | None = None,
+    absent_into: dict[str, tuple[str, ...]] | None = None,
 ) -> _Classified:
     """Step 6. Reads what each node desires and reports, the new inventory statuses and the
     images in flight; counts every desired pair in `tally` and returns the plannable ones, the
@@ -363,6 +368,8 @@ def _classify(
         if not absent:
             tally.all_present(desire)
             continue
+        if absent_into is not None:
+            absent_into[name] = tuple(sorted(absent))  # a tuple of str: untracked by the GC
         flying = absent & frozenset(in_flight[name]) if name in in_flight else nothing
         backing: set[str] = set()
         failed: set[str] = set()

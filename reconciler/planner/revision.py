@@ -24,21 +24,24 @@ def plan_revision(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision:
                   settings: PlannerSettings, base: Fleet | None = None,
                   base_revision: str | None = None,
                   rollouts: Mapping[str, RolloutFacts] | None = None,
-                  resolved: DesiredState | None = None) -> Plan:
+                  resolved: DesiredState | None = None,
+                  absent_into: dict[str, tuple[str, ...]] | None = None) -> Plan:
     """Plan `fleet` (the revision `revision`) against `facts` at `now`. Pure.
 
     With `base` (the fleet of the revision a change starts from, e.g. the pull request's target
     branch), the plan carries a `changes` section: what the change adds and removes per group,
     over the same nodes. `rollouts` are the FleetRollout facts by group (docs/rollout.md);
     `facts.registry`, when set, feeds the registry rules (docs/registry.md).
-    `resolved` is desired_state(fleet, facts.nodes) when the caller computed it already.
+    `resolved` is desired_state(fleet, facts.nodes) when the caller computed it already;
+    `absent_into` collects each node's absent images (see `plan`).
     Edge agent reports are trusted as the FleetConfig's `agentReports` says (docs/agent.md).
     Raises EmptyDesiredState as `plan` does.
     """
     the_plan = plan(fleet, facts.nodes, facts.jobs, facts.inventories, now=now, revision=revision,
                     job_api_version=facts.job_api_version, settings=settings,
                     secrets=facts.secrets, registry=facts.registry, resolved=resolved,
-                    rollouts=rollouts if rollouts is not None else facts.rollouts, agents=agent_trust(fleet))
+                    rollouts=rollouts if rollouts is not None else facts.rollouts, agents=agent_trust(fleet),
+                    absent_into=absent_into)
     if base is None:
         return the_plan
     return replace(the_plan, changes=diff_fleets(base, fleet, facts.nodes, base_revision=base_revision))

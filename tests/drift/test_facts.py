@@ -51,9 +51,15 @@ def facts_of(nodes: list[dict[str, Any]], jobs: Any = (), inventories: Any = (),
              previous: Any = None) -> DriftFacts:
     cluster = ClusterFacts(nodes=nodes_facts(*nodes), jobs=jobs_facts(*jobs), inventories=list(inventories),
                            job_api_version=V1ALPHA2, inventory_served=True)
+    absent: dict[str, frozenset[str]] = {}
     made = plan(LINE, cluster.nodes, cluster.jobs, cluster.inventories, now=now, revision="c0ffee",
-                job_api_version=V1ALPHA2)
-    return drift_facts(made, desired_state(LINE, cluster.nodes), cluster, now=now, previous=previous)
+                job_api_version=V1ALPHA2, absent_into=absent)
+    desired = desired_state(LINE, cluster.nodes)
+    found = drift_facts(made, desired, cluster, now=now, previous=previous)
+    # The absent images the plan found (what `survey` hands over) give the same facts.
+    again = drift_facts(made, desired, cluster, now=now, previous=previous, absent=absent)
+    assert (list(again.pairs), dict(again.missing_since)) == (list(found.pairs), dict(found.missing_since))
+    return found
 
 
 def reasons(result: DriftFacts) -> dict[tuple[str, str], Reason]:
@@ -116,3 +122,16 @@ def test_pairs_the_rollout_holds_back_carry_the_gate_reason() -> None:
     running = rollout_reasons(paused=False)
     assert sorted(running.values()) == sorted([Reason.NOT_YET_PLANNED] + [Reason.WAITING_WAVE] * 3)
     assert set(rollout_reasons(paused=True).values()) == {Reason.PAUSED}
+
+
+def test_pairs_of_one_node_missing_since_different_reports_keep_each_their_time() -> None:
+    first = facts_of([node("edge-a", (REDIS,))])
+    later, last = NOW + timedelta(hours=3), NOW + timedelta(hours=8)
+    # The node loses redis (pruned by kubelet's image GC): a second pair goes missing later.
+    second = facts_of([node("edge-a")], now=later, previous=first.missing_since)
+    assert {p.image: p.since for p in second.pairs} == {NGINX: NOW, REDIS: later}
+    third = facts_of([node("edge-a")], now=last, previous=second.missing_since)
+    assert {p.image: p.since for p in third.pairs} == {NGINX: NOW, REDIS: later}
+    assert dict(third.missing_since) == {("edge-a", NGINX): NOW, ("edge-a", REDIS): later}
+    recovered = facts_of([node("edge-a", (NGINX,))], now=last, previous=third.missing_since)
+    assert {p.image: p.since for p in recovered.pairs} == {REDIS: later}
