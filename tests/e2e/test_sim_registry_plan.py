@@ -57,7 +57,8 @@ def pulls(jobs: list[dict[str, Any]]) -> set[tuple[str, str]]:
             for image in job["spec"]["imagePrePullTemplate"]["images"]}
 
 
-def test_plan_and_sync_against_the_simulated_registry(live: tuple[EmbeddedCluster, Path], tmp_path: Path) -> None:
+def test_plan_and_sync_against_the_simulated_registry(live: tuple[EmbeddedCluster, Path],
+                                                      tmp_path: Path) -> None:
     cluster, kubeconfig = live
     arch, host = arches(cluster), cluster.registry_host
     assert {"amd64", "arm64"} <= set(arch.values()), "the bed needs both architectures"
@@ -85,7 +86,8 @@ def test_plan_and_sync_against_the_simulated_registry(live: tuple[EmbeddedCluste
                                         "--registry"]).stdout
     assert "- Bytes to transfer: `arm` " in markdown and "**no-platform** | `arm`" in markdown
 
-    sync = CliRunner().invoke(app, ["sync", "--repo", str(repo), "--kubeconfig", str(kubeconfig), "--registry"])
+    sync = CliRunner().invoke(app, ["sync", "--repo", str(repo), "--kubeconfig", str(kubeconfig),
+                                    "--registry"])
     assert sync.exit_code == 0, sync.output
     assert f"warning: registry: held {typo} (not-in-registry)" in sync.stderr
     jobs = cluster.store.list(JOB_GROUP, JOB_PLURAL, version=cluster.job_api_version)[0]
@@ -93,8 +95,9 @@ def test_plan_and_sync_against_the_simulated_registry(live: tuple[EmbeddedCluste
 
     cluster.advance(3600)  # the jobs run: every node pulls what it was sent
     with httpx.Client() as http:
-        served = {ref: http.head(f"http://{host}/v2/{ref.removeprefix(host + '/').replace(':', '/manifests/')}")
-                  .headers["Docker-Content-Digest"] for ref in (nginx, inspector)}
+        served = {ref: http.head(f"http://{host}/v2/{path.replace(':', '/manifests/')}")
+                  .headers["Docker-Content-Digest"]
+                  for ref, path in ((r, r.removeprefix(f"{host}/")) for r in (nginx, inspector))}
     for node, image in pulls(jobs):
         with cluster.simulation.lock:
             held_image = cluster.nodes[node].edge.images[image].image
