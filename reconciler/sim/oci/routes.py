@@ -9,7 +9,10 @@ Read-only OCI distribution API (the part a client inspecting images uses):
     HEAD|GET /v2/<name>/blobs/<digest>         config blobs; layers: HEAD only (their size)
 
 Unknown names, tags, digests and blobs are 404 with the distribution error body
-(`{"errors": [{"code": "MANIFEST_UNKNOWN", ...}]}`); writes are 405 UNSUPPORTED.
+(`{"errors": [{"code": "MANIFEST_UNKNOWN", ...}]}`); writes are 405 UNSUPPORTED. A repository
+with an image that needs a pull secret at the edge answers 401 with a Basic challenge to a
+request without credentials; any Basic credentials are accepted, as the simulated edge accepts
+any usable secret.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from reconciler.sim.oci.content import ImageContent
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
 _JSON = "application/json"
+CHALLENGE = 'Basic realm="edgefleet-sim"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +47,13 @@ def error(status: int, code: str, message: str, detail: Any = None) -> Reply:
     return _json(status, {"errors": [{"code": code, "message": message, "detail": detail}]})
 
 
-def answer(catalogue: ImageCatalogue, method: str, path: str) -> Reply:
-    """What the registry answers to `method path` (the path without its query)."""
+def answer(catalogue: ImageCatalogue, method: str, path: str, *, authorized: bool = False) -> Reply:
+    """What the registry answers to `method path` (the path without its query); `authorized`:
+    the request carried Basic credentials."""
     if method not in ("GET", "HEAD"):
         return error(405, "UNSUPPORTED", "the simulated registry is read-only")
-    if path in ("/v2", "/v2/"):
-        return _json(200, {})
+    if path in ("/v2", "/v2/"):  # as Harbor: the version check names the challenge to anyone
+        return _json(200, {}) if authorized else _denied("")
     if path == "/v2/_catalog":
         return _json(200, {"repositories": catalogue.repositories()})
     rest = path.removeprefix("/v2/")
@@ -57,15 +62,22 @@ def answer(catalogue: ImageCatalogue, method: str, path: str) -> Reply:
     for kind in ("/manifests/", "/blobs/", "/tags/"):
         name, found, target = rest.rpartition(kind)
         if found and name:
-            return _repository_answer(catalogue, method, name, kind.strip("/"), target)
+            return _repository_answer(catalogue, method, name, kind.strip("/"), target, authorized)
     return error(404, "NAME_UNKNOWN", "repository name not known to registry", {"name": rest})
 
 
+def _denied(name: str) -> Reply:
+    denied = error(401, "UNAUTHORIZED", "authentication required", {"name": name} if name else None)
+    return Reply(401, denied.body, {**denied.headers, "WWW-Authenticate": CHALLENGE})
+
+
 def _repository_answer(catalogue: ImageCatalogue, method: str, name: str, kind: str,
-                       target: str) -> Reply:
+                       target: str, authorized: bool) -> Reply:
     tags = catalogue.repository(name)
     if not tags:
         return error(404, "NAME_UNKNOWN", "repository name not known to registry", {"name": name})
+    if not authorized and any(image.needs_secret for image in tags.values()):
+        return _denied(name)
     if kind == "tags":
         if target != "list":
             return error(404, "NAME_UNKNOWN", "not an OCI distribution path")

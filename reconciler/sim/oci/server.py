@@ -7,6 +7,7 @@ routes.py over a catalogue, and makes the catalogue serve its references at this
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,13 +18,27 @@ from reconciler.sim.kubeedge.registry import ImageCatalogue
 from reconciler.sim.oci.routes import API_VERSION_HEADER, answer
 
 
+def has_basic_credentials(header: str) -> bool:
+    """Whether an Authorization header carries Basic credentials with a user name (never
+    checked further, never kept: the simulation has no accounts)."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, colon, _ = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return bool(user and colon)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients pool their connections
     server: _RegistryHttpServer
 
     def _serve(self) -> None:
         path = urlsplit(self.path).path
-        reply = answer(self.server.catalogue, self.command, path)
+        authorized = has_basic_credentials(self.headers.get("Authorization", ""))
+        reply = answer(self.server.catalogue, self.command, path, authorized=authorized)
         self.server.count(self.command, path)
         length = int(reply.headers.get("Content-Length", len(reply.body)))
         self.send_response(reply.status)

@@ -3,13 +3,15 @@ edgefleet's own registry adapter resolves digests, platforms and sizes from it."
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 
+import orjson
 import pytest
 
-from reconciler.registry import RegistryClient, RegistrySettings
+from reconciler.registry import DockerConfig, RegistryClient, RegistrySettings
 from reconciler.sim.kubeedge.registry import ImageCatalogue
 from reconciler.sim.oci.server import SimRegistry
 
@@ -60,6 +62,27 @@ def test_skopeo_sees_an_amd64_only_image_as_one_manifest(registry: SimRegistry) 
                  f"docker://{registry.host}/vision/inspector:2.5.0")
     assert raw.returncode == 0, raw.stderr
     assert json.loads(raw.stdout)["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+
+
+@needs_skopeo
+def test_skopeo_reads_a_private_image_with_credentials_only(registry: SimRegistry) -> None:
+    ref = f"docker://{registry.host}/toll/anpr-camera:3.1.0"
+    denied = skopeo("inspect", "--tls-verify=false", ref)
+    assert denied.returncode != 0 and "authentication required" in denied.stderr
+    done = skopeo("inspect", "--tls-verify=false", "--creds", "edgefleet:placeholder", ref)
+    assert done.returncode == 0, done.stderr
+
+
+def test_our_client_reads_a_private_image_with_the_pull_secrets_credentials(
+        registry: SimRegistry, catalogue: ImageCatalogue) -> None:
+    ref, host = f"{registry.host}/toll/anpr-camera:3.1.0", registry.host
+    secret = DockerConfig.from_json(orjson.dumps(
+        {"auths": {host: {"auth": base64.b64encode(b"edgefleet:placeholder").decode()}}}))
+    with RegistryClient(RegistrySettings(insecure=frozenset({host}))) as client:
+        anonymous, authed = client.inspect(ref), client.inspect(ref, secret)
+    assert anonymous.exists is None and "access denied (HTTP 401)" in (anonymous.error or "")
+    image = catalogue.lookup(ref)
+    assert image is not None and authed.exists is True and authed.digest == image.digest
 
 
 def test_our_client_resolves_digests_platforms_and_sizes(

@@ -14,18 +14,30 @@ from reconciler.sim.oci.server import SimRegistry
 ACCEPT = {"Accept": f"{OCI_INDEX}, {OCI_MANIFEST}"}
 
 
-def get(registry: SimRegistry, path: str, method: str = "GET") -> httpx.Response:
-    return httpx.request(method, f"http://{registry.host}{path}", headers=ACCEPT)
+def get(registry: SimRegistry, path: str, method: str = "GET", *,
+        auth: tuple[str, str] | None = None) -> httpx.Response:
+    return httpx.request(method, f"http://{registry.host}{path}", headers=ACCEPT, auth=auth)
 
 
 def codes(response: httpx.Response) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
 
 
-def test_the_api_version_check_answers(registry: SimRegistry) -> None:
-    response = get(registry, "/v2/")
+def test_the_version_check_names_the_challenge_and_answers_with_credentials(registry: SimRegistry) -> None:
+    anonymous = get(registry, "/v2/")
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic ")
+    response = get(registry, "/v2/", auth=("edgefleet", "placeholder"))
     assert response.status_code == 200
     assert response.headers["Docker-Distribution-API-Version"] == "registry/2.0"
+
+
+def test_an_image_behind_a_pull_secret_needs_credentials(registry: SimRegistry) -> None:
+    path = "/v2/toll/anpr-camera/manifests/3.1.0"
+    denied = get(registry, path, "GET")
+    assert denied.status_code == 401 and codes(denied) == ["UNAUTHORIZED"]
+    assert get(registry, path, "GET", auth=("", "x")).status_code == 401  # no user name
+    assert get(registry, path, "HEAD", auth=("edgefleet", "placeholder")).status_code == 200
+    assert get(registry, "/v2/library/nginx/manifests/1.27", "HEAD").status_code == 200  # public
 
 
 def test_a_tag_resolves_by_head_to_the_digest_a_node_pulls(
