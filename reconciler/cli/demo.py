@@ -33,6 +33,7 @@ from reconciler.cli.demo_change import find_bump, send_push_webhook
 from reconciler.cli.demo_drift import drift_checkpoint, report_directory, report_drift
 from reconciler.cli.demo_eviction import evict_and_repull
 from reconciler.cli.demo_git import GitError, ServedFleetRepository
+from reconciler.cli.demo_registry import registry_step
 from reconciler.cli.demo_rollout import RolloutDemo, rollout_steps
 from reconciler.cli.demo_view import DemoStatus, LiveDisplay, summary
 from reconciler.cli.messages import fail
@@ -144,7 +145,7 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
         cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
         status.phase = "starting the embedded cluster"
         cluster = EmbeddedCluster(nodes=settings.nodes, speed=settings.speed, seed=settings.seed,
-                                  fleet=_fleet_options(settings), agents=1.0)
+                                  fleet=_fleet_options(settings), agents=1.0, registry_port=0)
         cleanup.callback(cluster.stop)
         cluster.start()
         silent, slow = _characters(cluster, _fleet_options(settings).sites)
@@ -210,6 +211,10 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
                     repo, controller.url, secret, session, cluster.catalogue, status,
                     lambda done, until: _wait(controller, display, status, cluster, done, until)),
                     first=5, budget=40.0)
+            if phases[-1][2]:  # docs/registry.md: plan --registry against the simulated registry
+                status.phase = f"7. plan --registry against the simulated registry {cluster.registry_host}"
+                display.update(controller.state.snapshot(), force=True)
+                phases.append(registry_step(session, cluster.registry_host))
         summary(console, controller.state.snapshot(), phases=phases, status_url=status.status_url)
         report_drift(controller, console, report_directory())
         status.phase = "cleaning up"

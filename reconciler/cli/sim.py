@@ -54,6 +54,10 @@ def serve(
     agents: Annotated[str, typer.Option(
         help="Edge nodes running the edge inventory agent, which writes status.agent of their "
              "EdgeNodeInventory (docs/agent.md): none, all, or a percentage such as 30%.")] = "all",
+    registry_port: Annotated[int, typer.Option(
+        help="Port on 127.0.0.1 of the simulated registry, which serves the image catalogue over "
+             "the OCI distribution API, plain HTTP (0: any free port; -1: no registry). "
+             "docs/registry.md.", min=-1, max=65535)] = 0,
 ) -> None:
     """Serve a simulated KubeEdge cluster and print how to use it with kubectl."""
     if kubeedge not in SUPPORTED_KUBEEDGE:
@@ -67,7 +71,8 @@ def serve(
         raise typer.Exit(EXIT_USAGE)
     try:
         cluster = EmbeddedCluster(nodes=nodes, kubeedge=kubeedge, speed=speed, seed=seed,
-                                  image_cap=image_cap, port=port, agents=share)
+                                  image_cap=image_cap, port=port, agents=share,
+                                  registry_port=None if registry_port < 0 else registry_port)
         for ref in pull_secret or []:
             cluster.add_pull_secret(ref)
         cluster.start()
@@ -86,11 +91,16 @@ def serve(
                    f"{len(cluster.control_plane)} control-plane nodes, clock x{speed:g}, "
                    f"{len(cluster.agents.nodes)} edge inventory agents")
         typer.echo(f"kubeconfig written to {path}")
+        if cluster.registry is not None:
+            typer.echo(f"simulated registry at {cluster.registry_host} (plain HTTP): e.g. "
+                       f"{cluster.registry_host}/vision/inspector:2.5.0 (amd64 only)")
         typer.echo("try:")
         typer.echo(f"  kubectl --kubeconfig {path} get nodes")
         typer.echo(f"  kubectl --kubeconfig {path} get imageprepulljobs -o yaml")
         if cluster.agents.nodes:
             typer.echo(f"  kubectl --kubeconfig {path} get edgenodeinventories -o yaml")
+        if cluster.registry is not None:
+            typer.echo(f"  skopeo inspect --tls-verify=false docker://{cluster.registry_host}/library/nginx:1.27")
         typer.echo("stop with Ctrl-C", err=True)
         while not stop.wait(0.5):
             pass

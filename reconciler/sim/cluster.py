@@ -32,6 +32,7 @@ from reconciler.sim.kubeedge.jobs_v1alpha2 import PrePullV1Alpha2
 from reconciler.sim.kubeedge.nodegroups_controller import GROUPS, NodeGroupController
 from reconciler.sim.kubeedge.prepull import Switches
 from reconciler.sim.kubeedge.registry import ImageCatalogue, default_catalogue
+from reconciler.sim.oci.server import SimRegistry
 from reconciler.sim.served import CRD_GROUP, new_store
 
 SUPPORTED_KUBEEDGE = ("1.21", "1.16")
@@ -65,7 +66,9 @@ class EmbeddedCluster:
     - `serve`: start the HTTP API server (False: in-process store only);
     - `heartbeat_seconds`: node status report period (None: only on change);
     - `agents`: the share of edge nodes (0 to 1, spread evenly) that run the edge inventory
-      agent and write `status.agent` (docs/agent.md); 0, the default, runs none.
+      agent and write `status.agent` (docs/agent.md); 0, the default, runs none;
+    - `registry_port`: serve the catalogue over the OCI distribution API on this port
+      (0: a free one; None, the default: no registry server), see `registry_host`.
     """
 
     def __init__(self, nodes: int = 50, kubeedge: str = "1.21", speed: float = 1.0, seed: int = 0,
@@ -73,7 +76,8 @@ class EmbeddedCluster:
                  fleet: FleetOptions | None = None, switches: Switches | None = None,
                  catalogue: ImageCatalogue | None = None, clock: Clock | None = None,
                  start: datetime | None = None, serve: bool = True, host: str = "127.0.0.1",
-                 port: int = 0, heartbeat_seconds: float | None = 300.0, agents: float = 0.0) -> None:
+                 port: int = 0, heartbeat_seconds: float | None = 300.0, agents: float = 0.0,
+                 registry_port: int | None = None) -> None:
         if kubeedge not in SUPPORTED_KUBEEDGE:
             raise ValueError(f"unsupported KubeEdge release {kubeedge!r}: use one of "
                              f"{', '.join(SUPPORTED_KUBEEDGE)}")
@@ -118,6 +122,8 @@ class EmbeddedCluster:
         self.server: ApiServer | None = ApiServer(
             self.store, faults=self.faults, host=host, port=port,
             node_scoped=frozenset({(CRD_INVENTORY_GROUP, "edgenodeinventories")})) if serve else None
+        self.registry: SimRegistry | None = (
+            SimRegistry(self.catalogue, host=host, port=registry_port) if registry_port is not None else None)
         self._started = False
 
     # ----- lifecycle -----
@@ -129,6 +135,8 @@ class EmbeddedCluster:
         self._started = True
         if self.server is not None:
             self.server.start()
+        if self.registry is not None:
+            self.registry.start()
         if isinstance(self.clock, ManualClock):
             self.simulation.step()
         else:
@@ -136,10 +144,12 @@ class EmbeddedCluster:
         return self
 
     def stop(self) -> None:
-        """Stop the simulation thread and the API server (both joined). Idempotent."""
+        """Stop the simulation thread, the API server and the registry (joined). Idempotent."""
         self.simulation.stop()
         if self.server is not None:
             self.server.stop()
+        if self.registry is not None:
+            self.registry.stop()
         self._started = False
 
     def __enter__(self) -> EmbeddedCluster:
@@ -157,6 +167,14 @@ class EmbeddedCluster:
         if self.server is None:
             raise RuntimeError("this cluster has no API server (serve=False)")
         return self.server.url
+
+    @property
+    def registry_host(self) -> str:
+        """`127.0.0.1:PORT` of the running simulated registry: references at this host are the
+        catalogue's images by repository path (`HOST/vision/inspector:2.5.0`); plain HTTP."""
+        if self.registry is None:
+            raise RuntimeError("this cluster serves no registry (registry_port=None)")
+        return self.registry.host
 
     def write_kubeconfig(self, path: Path | str) -> Path:
         """Write a kubeconfig for the API server to `path`; returns the path."""

@@ -53,6 +53,10 @@ def test_the_short_demo_converges_twice_and_cleans_up(tmp_path: Path) -> None:
     # The rollout step (docs/rollout.md): two waves named in the live view, then a halt.
     assert "5. rollout of hamburg-displays" in output and "wave 1 of 2 open" in output
     assert "rollout of hamburg-displays halted" in output and "over the failure budget" in output
+    # The registry step (docs/registry.md): plan --registry against the simulated registry.
+    assert "7. plan --registry against the simulated registry" in output
+    assert "held edge/telemetry-agent:1.50 (not-in-registry)" in output
+    assert "held vision/inspector:2.5.0 (no-platform)" in output and "bytes to transfer per group: " in output
     # Every numbered step shows up, numbered without gaps (#16 item 6).
     steps = sorted({int(n) for n in re.findall(r"^\[\s*[\d.]+s\] (\d+)\. ", output, re.M)})
     assert len(steps) >= 3 and steps == list(range(1, len(steps) + 1)), output

@@ -1,18 +1,21 @@
 """The simulated container registries: which image references exist, their size, whether a
 pull needs a secret.
 
-Edge nodes ask the catalogue at pull time. Known references carry realistic sizes; unknown
-ones either exist with a size derived from the reference (the default, so any fleet
-repository can be demonstrated) or are missing (strict mode, for tests of failed pulls).
+Edge nodes ask the catalogue at pull time. Known references carry realistic sizes and
+platforms; unknown ones either exist with a size derived from the reference (the default, so
+any fleet repository can be demonstrated) or are missing (strict mode, for tests of failed
+pulls). The simulated registry (reconciler/sim/oci) serves the catalogue under its own host
+(`serve_at`): there, only what the catalogue holds exists (docs/registry.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reconciler.manifests.imageref import normalize_image, parse_image
+from reconciler.manifests.imageref import ImageRef, normalize_image, parse_image
+from reconciler.sim.oci.content import MULTI_ARCH, ImageContent, build_content
 
 MIB = 1024 * 1024
 
@@ -65,18 +68,33 @@ _PRIVATE_IMAGES: tuple[tuple[str, float], ...] = (
     ("registry.example.com/toll/anpr-camera:3.1.0", 344.0),
     ("registry.example.com/toll/lane-controller:2.0.4", 61.0),
 )
+# Most images are built for amd64 and arm64; these are not (repository -> platforms).
+_PLATFORMS: dict[str, tuple[str, ...]] = {
+    "registry.example.com/vision/inspector": ("amd64",),  # built against x86 GPU drivers
+    "registry.example.com/vision/model": ("amd64",),
+    "nvcr.io/nvidia/l4t-base": ("arm64",),  # Jetson boards only
+    "registry.example.com/plc/opcua-bridge": ("amd64",),
+}
 PRIVATE_PREFIXES = ("registry.cn-hangzhou.aliyuncs.com/", "registry.example.com/vision/defect-model",
                     "registry.example.com/toll/")
 
 
 @dataclass(frozen=True, slots=True)
 class RegistryImage:
-    """One pullable image: normalized reference, compressed size, digest, secret need."""
+    """One pullable image: normalized reference, compressed size (of each platform), digest,
+    secret need, platforms (architectures, e.g. "amd64", "arm/v7"; the OS is linux)."""
 
     ref: str
     size: int  # bytes
     digest: str  # "sha256:<64 hex>"
     needs_secret: bool = False
+    platforms: tuple[str, ...] = MULTI_ARCH
+
+    def content(self) -> ImageContent | None:
+        """What the simulated registry serves for this image, or None when its digest is not
+        one the simulation built (a reference pinned to an outside digest)."""
+        built = build_content(content_seed(self.ref), self.size, self.platforms)
+        return built if built.digest == self.digest else None
 
     @property
     def repo_digest(self) -> str:
@@ -89,6 +107,24 @@ def digest_of(ref: str) -> str:
     if "@sha256:" in ref:
         return "sha256:" + ref.rsplit("@sha256:", 1)[1]
     return "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
+
+
+def content_seed(ref: str) -> str:
+    """What an image's content is derived from: the reference without its registry host."""
+    parsed = parse_image(ref)
+    if parsed.digest is not None:
+        return f"{parsed.repository}@{parsed.digest}"
+    return f"{parsed.repository}:{parsed.tag}"
+
+
+def published(ref: str, size: int, *, platforms: tuple[str, ...] = MULTI_ARCH,
+              needs_secret: bool = False) -> RegistryImage:
+    """An image as the simulated registry serves it: its digest is that of its content (a
+    digest reference keeps its own digest, which the simulated registry cannot serve)."""
+    norm = normalize_image(ref)
+    digest = (digest_of(norm) if "@" in norm
+              else build_content(content_seed(norm), size, platforms).digest)
+    return RegistryImage(norm, size, digest, needs_secret=needs_secret, platforms=platforms)
 
 
 def _derived_size(ref: str) -> int:
@@ -105,6 +141,11 @@ class ImageCatalogue:
     - `unknown_exist`: whether a reference not listed exists (with a derived size);
     - `private_prefixes`: normalized-reference prefixes whose images need a pull secret;
     - `missing`: references that never exist, whatever `unknown_exist` says.
+
+    After `serve_at(host)`, references at `host` (the simulated registry) name the explicit
+    entries by repository path and tag, whatever their registry: `host/vision/inspector:2.5.0`
+    is `registry.example.com/vision/inspector:2.5.0` (same size, platforms and digest, as from
+    a mirror), `host/library/nginx:1.27` is Docker Hub's. At `host`, nothing else exists.
     """
 
     def __init__(self, images: Iterable[RegistryImage], *, unknown_exist: bool = True,
@@ -113,6 +154,13 @@ class ImageCatalogue:
         self.unknown_exist = unknown_exist
         self.private_prefixes = tuple(private_prefixes)
         self._missing = frozenset(normalize_image(m) for m in missing)
+        self.served_host: str | None = None
+        self._paths: dict[str, dict[str, RegistryImage]] | None = None  # built on demand
+
+    def serve_at(self, host: str) -> None:
+        """Serve the catalogue at registry `host` (host:port), see the class docstring."""
+        self.served_host = host.lower()
+        self._paths = None
 
     def lookup(self, ref: str) -> RegistryImage | None:
         """The image a pull of `ref` gets, or None when the registry answers "not found".
@@ -126,10 +174,42 @@ class ImageCatalogue:
         found = self._images.get(norm)
         if found is not None:
             return found
+        parsed = parse_image(norm)
+        if parsed.registry == self.served_host:
+            return self._served(parsed)
         if not self.unknown_exist:
             return None
-        return RegistryImage(norm, _derived_size(norm), digest_of(norm),
-                             needs_secret=norm.startswith(self.private_prefixes))
+        return published(norm, _derived_size(norm), needs_secret=norm.startswith(self.private_prefixes))
+
+    def _served(self, ref: ImageRef) -> RegistryImage | None:
+        tags = self.repository(ref.repository)
+        if ref.tag is not None:
+            image = tags.get(ref.tag)
+            return image if image is not None and ref.digest in (None, image.digest) else None
+        return next((i for i in tags.values() if i.digest == ref.digest), None)
+
+    def repository(self, path: str) -> dict[str, RegistryImage]:
+        """tag -> image of repository `path` at the served host (empty: no such repository)."""
+        if self.served_host is None:
+            return {}
+        if self._paths is None:
+            paths: dict[str, dict[str, RegistryImage]] = {}
+            for norm in sorted(self._images, key=lambda r: parse_image(r).registry != self.served_host):
+                parsed = parse_image(norm)
+                if parsed.tag is not None:
+                    paths.setdefault(parsed.repository, {}).setdefault(parsed.tag, self._images[norm])
+            self._paths = paths
+        served = {}
+        for tag, image in self._paths.get(path, {}).items():
+            ref = f"{self.served_host}/{path}:{tag}"
+            if ref not in self._missing:
+                served[tag] = replace(image, ref=ref)
+        return served
+
+    def repositories(self) -> list[str]:
+        """The repository paths the served host holds, sorted."""
+        self.repository("")  # builds the index
+        return sorted(p for p in self._paths or {} if self.repository(p))
 
     def known(self) -> list[RegistryImage]:
         """The explicit entries, sorted by reference."""
@@ -138,12 +218,15 @@ class ImageCatalogue:
     def add(self, image: RegistryImage) -> None:
         """Publish (or replace) an image."""
         self._images[image.ref] = image
+        self._missing = self._missing - {image.ref}
+        self._paths = None
 
     def withdraw(self, ref: str) -> None:
         """Make `ref` not found from now on (a tag deleted, or one that was never pushed)."""
         norm = normalize_image(ref)
         self._images.pop(norm, None)
         self._missing = self._missing | {norm}
+        self._paths = None
 
 
 def default_catalogue(*, unknown_exist: bool = True,
@@ -155,12 +238,10 @@ def default_catalogue(*, unknown_exist: bool = True,
             ref = normalize_image(f"{name}:{tag}")
             # Versions of one image differ a little in size; stable per reference.
             size = int(mib * MIB * (1 + 0.04 * i))
-            images.append(RegistryImage(ref, size, digest_of(ref)))
+            images.append(published(ref, size, platforms=_PLATFORMS.get(parse_image(ref).name, MULTI_ARCH)))
     for raw, mib in _PRIVATE_IMAGES:
-        ref = normalize_image(raw)
-        images.append(RegistryImage(ref, int(mib * MIB), digest_of(ref), needs_secret=True))
+        images.append(published(raw, int(mib * MIB), needs_secret=True))
     for raw, size in (extra or {}).items():
-        ref = normalize_image(raw)
-        images.append(RegistryImage(ref, size, digest_of(ref)))
+        images.append(published(raw, size))
     return ImageCatalogue(images, unknown_exist=unknown_exist,
                           private_prefixes=PRIVATE_PREFIXES)
