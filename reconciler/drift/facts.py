@@ -24,6 +24,7 @@ from itertools import repeat
 from reconciler.desired import DesiredState
 from reconciler.drift.columns import PairColumns
 from reconciler.drift.reasons import Reason
+from reconciler.drift.registry_holds import held_pairs
 from reconciler.drift.report import GroupTotals, PairDetail
 from reconciler.inventory.records import parse_time
 from reconciler.observed.cluster import ClusterFacts
@@ -73,6 +74,8 @@ def drift_facts(
     append = pairs.append
     nothing: frozenset[str] = frozenset()
     gated_nodes = {node for node, _ in gates}
+    holds = held_pairs(plan)  # docs/registry.md: not-in-registry, no-platform per (node, image)
+    gated_nodes.update(node for node, _ in holds)  # such nodes take the per-pair path below
     # Per shared NodeDesire (one per signature, not per node): image -> owning group, and
     # whether any of its images is suspended (such nodes take the per-pair path below).
     owners: dict[int, tuple[dict[str, str], bool]] = {}
@@ -122,7 +125,9 @@ def drift_facts(
             item = desire.images[image]
             failure = failures.get(image) if failures else None
             gate = gates.get((name, item.group)) if gates else None
-            if item.suspended or failure is not None or gate is not None:
+            if key in holds:  # held by the plan: the registry's answer, even beside a due retry
+                reason, detail = holds[key], None
+            elif item.suspended or failure is not None or gate is not None:
                 reason, detail = _reason(key, item.suspended, failure, node_planned, deferral,
                                          name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
             else:
