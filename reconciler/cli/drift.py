@@ -25,6 +25,7 @@ from reconciler.cli.registry_options import (
     RegistryCaOption,
     RegistryOption,
     open_registry,
+    with_live_pull_secrets,
 )
 from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
@@ -112,6 +113,8 @@ def drift_command(
         fail("--webhooks reads the webhook URLs from Secrets: it needs a live cluster, not --snapshot")
     min_age_seconds = _min_age(min_age, history)
     lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
+    if snapshot is None:  # live: the groups' pull secrets authenticate
+        with_live_pull_secrets(lookup, kubeconfig, context)
     now = utc_now()
     try:
         files = open_fleet_source(repo, path).read(rev)

@@ -31,6 +31,7 @@ from reconciler.cli.registry_options import (
     RegistryCaOption,
     RegistryOption,
     open_registry,
+    with_live_pull_secrets,
 )
 from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, observe_live, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
@@ -114,6 +115,8 @@ def review_command(
         fail(f"--fail-on {unknown[0]!r}: expected one of {', '.join(FAIL_ON_KINDS)}")
     target = _target(github, gitlab, api_url) if not dry_run else None
     lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
+    if snapshot is None:  # live: the groups' pull secrets authenticate
+        with_live_pull_secrets(lookup, kubeconfig, context)
     now = utc_now()
     try:
         source = open_fleet_source(repo, path)

@@ -20,6 +20,7 @@ from reconciler.cli.registry_options import (
     RegistryCaOption,
     RegistryOption,
     open_registry,
+    with_pull_secrets,
 )
 from reconciler.controller.daemon import Controller, ControllerSettings
 from reconciler.controller.drift_schedule import DriftDaemonSettings
@@ -136,6 +137,7 @@ def run_command(
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))
+    with_pull_secrets(lookup, session)  # the groups' pull secrets authenticate --registry
     try:
         if install:
             for name in install_crds(session, read_crds()):
