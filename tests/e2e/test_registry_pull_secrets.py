@@ -180,7 +180,7 @@ def test_without_a_secret_the_check_is_denied_and_the_docker_config_is_the_fallb
 def test_a_secret_in_the_shape_kubeedge_reads_authenticates_too(
         secured: Secured, live: tuple[EmbeddedCluster, Path], tmp_path: Path) -> None:
     _, kubeconfig = live
-    # KubeEdge's edge decodes .dockerconfigjson as one CRI AuthConfig (kubeedge-reference §4.5).
+    # KubeEdge's edge decodes .dockerconfigjson as one CRI AuthConfig (docs/kubeedge.md §4.5).
     file = tmp_path / "auth-config.json"
     file.write_text(json.dumps({"username": USER, "password": PASSWORD}))
     kubectl(kubeconfig, "create", "namespace", "vision")
