@@ -130,7 +130,7 @@ def run_command(
             resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
             lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir,
             sync=SyncSettings(registry=lookup),  # one client for every cycle: its cache is shared
-            drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir),
+            drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir, registry=lookup),
             snapshot_dir=snapshot_dir,
             snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"),
             watch_cache=watch_cache)
