@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.drift.reasons import Reason
+from reconciler.drift.render_html import render_report_html
 from reconciler.drift.render_markdown import render_report_markdown
 from reconciler.drift.report import DriftSettings
 from reconciler.drift.survey import survey
@@ -129,9 +130,13 @@ def test_the_report_counts_registry_reasons_and_shows_bytes_per_group_and_site()
     markdown = render_report_markdown(report)
     assert "- Per group: `line` 3.8 KiB (3,900 B) (3 pairs of unknown size)." in markdown
     assert f"- Per site (label `{SITE}`): `berlin` 1.5 KiB (1,500 B), `munich` 2.3 KiB (2,400 B)." in markdown
+    page = render_report_html(report)
+    assert "<h2>Bytes to transfer (registry sizes)</h2>" in page
+    assert f"<td>site ({SITE})</td><td>munich</td><td class=\"n\">2.3 KiB (2,400 B)</td>" in page
 
 
 def test_without_registry_facts_the_report_has_no_transfer() -> None:
     made = survey(LINE, cluster(node("amd-1", "amd64", "berlin"), registry=None), now=NOW, revision="c0ffee")
     assert made.report.transfer is None
     assert "Bytes to transfer" not in render_report_markdown(made.report)
+    assert "Bytes to transfer" not in render_report_html(made.report)
