@@ -7,6 +7,7 @@ each pair went missing and shows the trend. Exit codes: 0 no drift, 2 drift, 1 e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +19,14 @@ from reconciler.cli.app import app
 from reconciler.cli.fleet_source import open_fleet_source
 from reconciler.cli.messages import fail
 from reconciler.cli.plan import ContextOption, KubeconfigOption, PathOption, RepoOption, RevOption, _load
+from reconciler.cli.registry_options import (
+    DockerConfigOption,
+    InsecureOption,
+    RegistryCaOption,
+    RegistryOption,
+    open_registry,
+    with_live_pull_secrets,
+)
 from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
 from reconciler.drift.delivery import Webhook, post_webhooks, write_report_files
@@ -74,6 +83,8 @@ WebhooksOption = Annotated[bool, typer.Option(
     "now and every missing pair is drift (--min-age 0s). With --history the first time a pair "
     "was seen missing is kept across runs, pairs younger than --min-age are settling, and the "
     "report shows convergence over time and time to converge per revision.\n\n"
+    "With --registry (as `plan --registry`) pairs the registry check holds back are "
+    "not-in-registry or no-platform, and the report shows bytes to transfer per group and site.\n\n"
     "Exit codes: 0 no drift, 2 drift, 1 error (also when a --report-dir or --webhooks delivery "
     "failed)."
 ))
@@ -91,18 +102,27 @@ def drift_command(
     min_age: MinAgeOption = None,
     report_dir: ReportDirOption = None,
     webhooks: WebhooksOption = False,
+    registry: RegistryOption = False,
+    insecure_registry: InsecureOption = None,
+    docker_config: DockerConfigOption = None,
+    registry_ca: RegistryCaOption = None,
 ) -> None:
     if snapshot is not None and (kubeconfig is not None or context is not None):
         fail("use either --snapshot or a cluster (--kubeconfig/--context), not both")
     if webhooks and snapshot is not None:
         fail("--webhooks reads the webhook URLs from Secrets: it needs a live cluster, not --snapshot")
     min_age_seconds = _min_age(min_age, history)
+    lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
+    if snapshot is None:  # live: the groups' pull secrets authenticate
+        with_live_pull_secrets(lookup, kubeconfig, context)
     now = utc_now()
     try:
         files = open_fleet_source(repo, path).read(rev)
         fleet = _load(files.files)
         facts = (read_snapshot(snapshot, now=now, max_age=parse_max_age(max_age)) if snapshot is not None
                  else _observe(kubeconfig, context))
+        if lookup is not None:  # holds per (node, image) and bytes per group/site (docs/registry.md)
+            facts = replace(facts, registry=lookup(fleet))
         settings = drift_settings(fleet, min_age_seconds=min_age_seconds)
         if history is None:
             made = survey(fleet, facts, now=now, revision=files.revision, settings=settings)
@@ -113,6 +133,9 @@ def drift_command(
         urls = _webhook_urls(fleet, kubeconfig, context) if webhooks else {}
     except (SourceError, KubeError, EmptyDesiredState, HistoryError) as error:
         fail(str(error))
+    finally:
+        if lookup is not None:
+            lookup.close()
     report = made.report
     data = render(report, output.value)
     if out is None:

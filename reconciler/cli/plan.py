@@ -23,6 +23,7 @@ from reconciler.cli.registry_options import (
     RegistryCaOption,
     RegistryOption,
     open_registry,
+    with_live_pull_secrets,
 )
 from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
@@ -109,6 +110,8 @@ def plan_command(
     if job_api_version is not None and job_api_version not in JOB_API_VERSIONS:
         fail(f"--job-api-version {job_api_version!r}: expected one of {', '.join(sorted(JOB_API_VERSIONS))}")
     lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
+    if snapshot is None and nodes is None:  # live: the groups' pull secrets authenticate
+        with_live_pull_secrets(lookup, kubeconfig, context)
     try:
         source = open_fleet_source(repo, path)
         files = source.read(rev)

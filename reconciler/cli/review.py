@@ -14,6 +14,7 @@ finding, the forge refused). With `--status` the head commit gets the status `ed
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +25,14 @@ from reconciler.cli.app import app
 from reconciler.cli.fleet_source import FleetSource, open_fleet_source
 from reconciler.cli.messages import fail
 from reconciler.cli.plan import ContextOption, KubeconfigOption, PathOption
+from reconciler.cli.registry_options import (
+    DockerConfigOption,
+    InsecureOption,
+    RegistryCaOption,
+    RegistryOption,
+    open_registry,
+    with_live_pull_secrets,
+)
 from reconciler.cli.snapshot import MaxAgeOption, SnapshotOption, observe_live, parse_max_age, read_snapshot
 from reconciler.cycle import utc_now
 from reconciler.forge import (
@@ -39,6 +48,7 @@ from reconciler.manifests import load_fleet
 from reconciler.manifests.fleet import Fleet
 from reconciler.observed import ClusterFacts
 from reconciler.planner import EmptyDesiredState, PlannerSettings, plan_revision
+from reconciler.registry.lookup import FleetRegistry
 from reconciler.report.review_checks import FAIL_ON_KINDS, check_failures
 from reconciler.report.review_markdown import REVIEW_MARKER, ReviewInput, render_review, review_has_changes
 from reconciler.source import SourceError
@@ -56,6 +66,9 @@ _API_ENV = {"github": "GITHUB_API_URL", "gitlab": "CI_API_V4_URL"}
     "$GITLAB_TOKEN or $CI_JOB_TOKEN), posts it as the one edgefleet comment of the pull "
     "request, edited in place on every push. Without a token (a pull request from a fork) it "
     "prints the comment and says so.\n\n"
+    "With --registry each revision's images are asked of their registries first (as `plan "
+    "--registry`): the comment flags images not in their registry (a typo in a tag) and images "
+    "without a node's platform, and shows the bytes to transfer per group and site.\n\n"
     "With --status the head commit gets the status `edgefleet/plan` (make it a required check): "
     "failure when the head cannot be planned or on a --fail-on finding.\n\n"
     "Exit codes: 0 the change does not alter the rollout, 2 it does, 1 error or a --fail-on "
@@ -87,6 +100,10 @@ def review_command(
              + "; ".join(f"{k} ({v})" for k, v in FAIL_ON_KINDS.items())
              + ". Errors always fail it.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the comment; post nothing.")] = False,
+    registry: RegistryOption = False,
+    insecure_registry: InsecureOption = None,
+    docker_config: DockerConfigOption = None,
+    registry_ca: RegistryCaOption = None,
 ) -> None:
     if snapshot is not None and (kubeconfig is not None or context is not None):
         fail("use either --snapshot or a cluster (--kubeconfig/--context), not both")
@@ -97,6 +114,9 @@ def review_command(
     if unknown:
         fail(f"--fail-on {unknown[0]!r}: expected one of {', '.join(FAIL_ON_KINDS)}")
     target = _target(github, gitlab, api_url) if not dry_run else None
+    lookup = open_registry(registry, insecure_registry, docker_config, registry_ca)
+    if snapshot is None:  # live: the groups' pull secrets authenticate
+        with_live_pull_secrets(lookup, kubeconfig, context)
     now = utc_now()
     try:
         source = open_fleet_source(repo, path)
@@ -104,11 +124,14 @@ def review_command(
             fail(f"--repo {repo}: review compares two revisions and needs a git repository")
         facts = (read_snapshot(snapshot, now=now, max_age=parse_max_age(max_age)) if snapshot is not None
                  else observe_live(kubeconfig, context))
-        review = _review(source, base, head, facts, now=now, notes=_notes(snapshot))
+        review = _review(source, base, head, facts, now=now, notes=_notes(snapshot), lookup=lookup)
     except (SourceError, KubeError) as error:
         fail(str(error))
     except JobSpecError as error:
         fail(f"cannot build the planned jobs: {error}")
+    finally:
+        if lookup is not None:
+            lookup.close()
     comment = render_review(review)
     failures = check_failures(review, kinds)
     code = EXIT_ERROR if failures else EXIT_CHANGES if review_has_changes(review) else EXIT_NO_CHANGES
@@ -156,9 +179,11 @@ def _target(github: str | None, gitlab: str | None, api_url: str | None) -> Comm
 
 
 def _review(source: FleetSource, base: str, head: str, facts: ClusterFacts, *, now: datetime,
-            notes: list[str]) -> ReviewInput:
+            notes: list[str], lookup: FleetRegistry | None = None) -> ReviewInput:
     """Plan both revisions over `facts`. A head that does not load or plan is reported in the
-    comment (the reviewer must see it), not only on stderr."""
+    comment (the reviewer must see it), not only on stderr. With `lookup` (`--registry`), each
+    revision is planned with its own images' registry facts (one client: shared images are
+    asked once)."""
     base_files, head_files = source.read(base), source.read(head)
     settings = PlannerSettings()
     base_fleet, base_errors = _fleet(base_files.files)
@@ -166,22 +191,27 @@ def _review(source: FleetSource, base: str, head: str, facts: ClusterFacts, *, n
     base_plan = head_plan = None
     if base_fleet is not None:
         try:
-            base_plan = plan_revision(base_fleet, facts, now=now, revision=base_files.revision,
-                                      settings=settings).to_dict()
+            base_plan = plan_revision(base_fleet, _with_registry(facts, base_fleet, lookup),
+                                      now=now, revision=base_files.revision, settings=settings).to_dict()
         except EmptyDesiredState:
             base_plan = None
     elif base_errors:
         notes = [*notes, f"the base revision does not load ({base_errors[0]})"]
     if head_fleet is not None:
         try:
-            head_plan = plan_revision(head_fleet, facts, now=now, revision=head_files.revision,
-                                      settings=settings, base=base_fleet,
+            head_plan = plan_revision(head_fleet, _with_registry(facts, head_fleet, lookup), now=now,
+                                      revision=head_files.revision, settings=settings, base=base_fleet,
                                       base_revision=base_files.revision).to_dict()
         except EmptyDesiredState as error:
             errors = [*errors, f"the head revision desires nothing: {error}"]
     return ReviewInput(base_revision=base_files.revision, head_revision=head_files.revision,
                        base_plan=base_plan, head_plan=head_plan, errors=errors, notes=notes,
                        fleet_path=source.path)
+
+
+def _with_registry(facts: ClusterFacts, fleet: Fleet, lookup: FleetRegistry | None) -> ClusterFacts:
+    """`facts` with the registry's answers for `fleet`'s images (docs/registry.md), or as is."""
+    return facts if lookup is None else replace(facts, registry=lookup(fleet))
 
 
 def _fleet(files: dict[str, bytes]) -> tuple[Fleet | None, list[str]]:

@@ -20,6 +20,7 @@ from reconciler.cli.registry_options import (
     RegistryCaOption,
     RegistryOption,
     open_registry,
+    with_pull_secrets,
 )
 from reconciler.controller.daemon import Controller, ControllerSettings
 from reconciler.controller.drift_schedule import DriftDaemonSettings
@@ -138,13 +139,14 @@ def run_command(
             resync=parse_duration(resync, "--resync"), listen=listen, webhook_secret=secret,
             lease_name=lease_name, lease_namespace=lease_namespace, leader=timing, cache_dir=cache_dir,
             sync=SyncSettings(registry=lookup),  # one client for every cycle: its cache is shared
-            drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir),
+            drift=DriftDaemonSettings(history=drift_history, report_dir=report_dir, registry=lookup),
             snapshot_dir=snapshot_dir,
             snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"),
             watch_cache=watch_cache, shards=shards, identity=identity or default_identity())
         session = Session.from_kubeconfig(kubeconfig, context)
     except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))
+    with_pull_secrets(lookup, session)  # the groups' pull secrets authenticate --registry
     try:
         if install:
             for name in install_crds(session, read_crds()):

@@ -24,6 +24,7 @@ from reconciler.cli.registry_options import (
     RegistryCaOption,
     RegistryOption,
     open_registry,
+    with_pull_secrets,
 )
 from reconciler.cli.snapshot import MaxAgeOption, SnapshotCluster, parse_max_age, read_snapshot
 from reconciler.cycle import CycleResult, Outcome, SyncSettings, exit_code, sync_once, utc_now
@@ -81,6 +82,7 @@ def sync_command(
         source = open_fleet_source(repo, path)
     except (KubeError, SourceError) as error:
         fail(str(error))
+    with_pull_secrets(lookup, session)  # the groups' pull secrets authenticate --registry
     with _logging(console), _progress(console) as progress:
         try:
             if install and not dry_run:

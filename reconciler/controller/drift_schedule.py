@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -39,6 +39,7 @@ from reconciler.manifests.fleet import Fleet
 from reconciler.manifests.models import DriftReportSpec
 from reconciler.manifests.schedule import crontab_trigger
 from reconciler.observed import ClusterFacts
+from reconciler.observed.registry import ImageFacts
 from reconciler.planner import PlannerSettings
 
 log = logging.getLogger("edgefleet.drift")
@@ -58,6 +59,9 @@ class DriftDaemonSettings:
     history: str | None = None
     report_dir: Path | None = None
     min_age_seconds: int | None = None
+    # `run --registry`: the reconcile cycles' registry lookup, so a report names registry holds
+    # per pair and shows bytes per group and site (drift/registry_holds.py); None: without.
+    registry: Callable[[Fleet], Mapping[str, ImageFacts]] | None = None
 
 
 def missed_run(trigger: Any, last_report: datetime | None, now: datetime) -> bool:
@@ -169,6 +173,8 @@ class DriftSchedule:
             return None
         fleet, revision, facts = made_from
         try:
+            if self.settings.registry is not None:  # never raises: an outage is a warning
+                facts = replace(facts, registry=self.settings.registry(fleet))
             made = self._survey(fleet, revision, facts, spec)
         except Exception as error:  # a report must never take the daemon down
             log.error("drift report failed: %s: %s", type(error).__name__, error)

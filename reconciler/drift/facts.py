@@ -26,6 +26,7 @@ from datetime import datetime
 from reconciler.desired import DesiredState, NodeDesire
 from reconciler.drift.memory import MissingSince, PairKey, since_of
 from reconciler.drift.reasons import Reason
+from reconciler.drift.registry_holds import held_pairs
 from reconciler.drift.report import GroupTotals, PairDetail
 from reconciler.drift.runs import NodeRun, PairRuns, one_or_each
 from reconciler.inventory.records import parse_time
@@ -79,6 +80,8 @@ def drift_facts(
     runs: list[NodeRun] = []
     nothing: frozenset[str] = frozenset()
     gated_nodes = {node for node, _ in gates}
+    holds = held_pairs(plan)  # docs/registry.md: not-in-registry, no-platform per (node, image)
+    gated_nodes.update(node for node, _ in holds)  # such nodes take the per-pair path below
     owners: dict[int, _Owners] = {}  # per shared NodeDesire (one per signature, not per node)
     recall = memory.by_node.get
     found = (_missing(desired, {n.name: n for n in facts.nodes}, statuses) if absent is None
@@ -116,7 +119,9 @@ def drift_facts(
             item = desire.images[image]
             failure = failures.get(image) if failures else None
             gate = gates.get((name, item.group)) if gates else None
-            if item.suspended or failure is not None or gate is not None:
+            if (name, image) in holds:  # held by the plan: the registry's answer, even beside a due retry
+                why, detail = holds[(name, image)], None
+            elif item.suspended or failure is not None or gate is not None:
                 why, detail = _reason((name, image), item.suspended, failure, node_planned, deferral,
                                       name in cut, now=now, attempt_limit=attempt_limit, gate=gate)
             else:

@@ -22,8 +22,7 @@ class Reason(StrEnum):
     HALTED = "halted"
     PAUSED = "paused"
     NOT_YET_PLANNED = "not-yet-planned"
-    # Reserved for registry holds (planner/registry_rules.py reports them per group, not per
-    # node yet); listed here so the vocabulary stays one enum in one place.
+    # Registry holds (planner/registry_rules.py), per (node, image): drift/registry_holds.py.
     NOT_IN_REGISTRY = "not-in-registry"
     NO_PLATFORM = "no-platform"
 

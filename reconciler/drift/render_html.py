@@ -14,6 +14,7 @@ from typing import Final
 from reconciler.drift.reasons import REASON_TEXT, Reason
 from reconciler.drift.report import Aggregate, DriftReport
 from reconciler.drift.wording import age, detail_text, duration, headline, moment, top_reasons
+from reconciler.report.plan_registry import transfer_text
 
 #: Rows per table in the page (the JSON report and the aggregates count everything).
 MAX_HTML_ROWS: Final = 500
@@ -67,6 +68,7 @@ def render_report_html(report: DriftReport) -> str:
         _aggregates(report, "Groups", report.aggregates.groups, groups=True),
         _aggregates(report, "Sites", report.aggregates.sites),
         _aggregates(report, "Images", report.aggregates.images),
+        _transfer(report),  # with registry facts only (docs/registry.md)
         _time_to_converge(report),
         _pairs(report),
         "</body></html>",
@@ -142,3 +144,15 @@ def _pairs(report: DriftReport) -> str:
     return ("<h2>Oldest drifting pairs</h2>"
             + _table(["Node", "Group", "Site", "Image", "Reason", "Missing for", "Detail"], rows, set())
             + _left_out(report.summary.pairs_drifting, len(shown), "drifting pairs"))
+
+
+def _transfer(report: DriftReport) -> str:
+    """Bytes the next jobs move per group and per site; "" without registry facts."""
+    moved = report.transfer
+    if moved is None:
+        return ""
+    rows = [["group", b.key, transfer_text(b.bytes)] for b in moved.groups]
+    rows += [[f"site ({report.site_label})", b.key, transfer_text(b.bytes)] for b in moved.sites]
+    unsized = f"<p>{moved.unsized_pairs:,} pairs of unknown size.</p>" if moved.unsized_pairs else ""
+    return ("<h2>Bytes to transfer (registry sizes)</h2>"
+            + _table(["Per", "Name", "Bytes"], rows, {2}) + unsized)

@@ -16,6 +16,7 @@ from reconciler.drift.reasons import REASON_TEXT, Reason
 from reconciler.drift.report import Aggregate, DriftReport
 from reconciler.drift.wording import age, detail_text, duration, headline, moment, top_reasons
 from reconciler.report.markdown_text import code, count, more, table, text
+from reconciler.report.plan_registry import transfer_text
 
 #: Upper bound of the Markdown report (below GitHub's 65,536-character comments and issues).
 MAX_MARKDOWN_CHARS: Final = 60_000
@@ -59,6 +60,7 @@ def _render(report: DriftReport, detail: Detail) -> str:
         _aggregate_section(report, f"Sites (label {code(report.site_label)})", "Site",
                            aggregates.sites, detail.aggregates),
         _aggregate_section(report, "Images", "Image", aggregates.images, detail.aggregates),
+        transfer_section(report),
         _ages(report),
         _trend(report, detail.trend),
         _pairs(report, detail.pairs),
@@ -149,3 +151,15 @@ def _pairs(report: DriftReport, limit: int | None) -> str:
     if left > 0:
         lines += ["", f"{more(left, 'drifting pairs')} (counted in the tables above)"]
     return "\n".join(lines)
+
+
+def transfer_section(report: DriftReport) -> str:
+    """Bytes the next jobs move per group and per site (with registry facts only)."""
+    moved = report.transfer
+    if moved is None:
+        return ""
+    groups = ", ".join(f"{code(b.key)} {transfer_text(b.bytes)}" for b in moved.groups) or "none"
+    sites = ", ".join(f"{code(b.key)} {transfer_text(b.bytes)}" for b in moved.sites) or "none"
+    unsized = f" ({count(moved.unsized_pairs)} pairs of unknown size)" if moved.unsized_pairs else ""
+    return "\n".join(["#### Bytes to transfer (registry sizes)", "", f"- Per group: {groups}{unsized}.",
+                      f"- Per site (label {code(report.site_label)}): {sites}."])

@@ -156,6 +156,22 @@ class Trend(_Value, frozen=True, kw_only=True):
     revisions: list[RevisionConvergence] = []  # newest revision first
 
 
+class ByteCount(_Value, frozen=True, kw_only=True):
+    """Bytes to transfer for one group or site."""
+
+    key: str
+    bytes: int
+
+
+class Transfer(_Value, frozen=True, kw_only=True):
+    """What the plan's new jobs move, from the registry's sizes (made with registry facts:
+    docs/registry.md): compressed layer bytes per group and per site (the report's site label)."""
+
+    groups: list[ByteCount] = []
+    sites: list[ByteCount] = []
+    unsized_pairs: int = 0  # planned pairs whose size the registry did not give
+
+
 class DriftSettings(msgspec.Struct, frozen=True, kw_only=True):
     """How a report is cut: site label key, minimum age of drift, rows listed."""
 
@@ -178,6 +194,7 @@ class DriftReport(_Value, frozen=True, kw_only=True):
     age_histogram: list[AgeBucket] = []
     pairs: list[DriftRow] = []
     trend: Trend = msgspec.field(default_factory=Trend)
+    transfer: Transfer | None = None  # with registry facts only (registry_holds.transfer_of)
 
     @property
     def drifting(self) -> bool:

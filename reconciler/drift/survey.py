@@ -19,6 +19,7 @@ from reconciler.desired import desired_state
 from reconciler.drift.aggregate import build_report
 from reconciler.drift.facts import DriftFacts, PairKey, drift_facts
 from reconciler.drift.history import DriftHistory
+from reconciler.drift.registry_holds import transfer_of
 from reconciler.drift.report import DriftReport, DriftSettings
 from reconciler.inventory.evidence import infer_image_cap, list_truncated
 from reconciler.manifests.fleet import Fleet
@@ -70,6 +71,8 @@ def survey(fleet: Fleet, facts: ClusterFacts, *, now: datetime, revision: str | 
     fleet_nodes = [node for node in facts.nodes if node.name in desired.nodes]
     report = build_report(found.pairs, nodes=fleet_nodes, groups=found.groups, revision=revision,
                           now=now, settings=settings)
+    if (transfer := transfer_of(the_plan)) is not None:  # planned with registry facts
+        report = msgspec.structs.replace(report, transfer=transfer)
     return Survey(report, found)
 
 

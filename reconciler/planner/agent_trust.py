@@ -11,9 +11,10 @@ the node's whole image store, so for that node:
   an old job's evidence does not re-confirm it) and it is planned again. A confirmation newer
   than the report wins: the report was taken before the pull landed;
 - with the image filesystem's capacity and usage known, a node is not sent more bytes (of images
-  whose size some fresh report gives) than it has free below the image GC high threshold:
-  pulling them would make the kubelet's GC evict other images; the node is deferred with
-  `disk: ...` as the reason.
+  whose size some fresh report gives, else the registry's size for the node's platform when
+  planning with registry facts: planner/registry_disk.py) than it has free below the image GC
+  high threshold: pulling them would make the kubelet's GC evict other images; the node is
+  deferred with `disk: ...` as the reason.
 
 A stale report (or none) changes nothing: the node is planned from job evidence and node status
 as before, and the plan says which nodes' reports are stale. Time is the caller's `now`.
@@ -35,7 +36,7 @@ from reconciler.observed.inventories import AgentStatus, InventoryFacts, Invento
 DEFAULT_STALE_AFTER = timedelta(hours=2)
 DEFAULT_GC_HIGH_PERCENT = 85.0
 DISK_REASON = ("disk: {n} image(s) need {need} but only {free} is free below the {pct:g}% image GC "
-               "threshold (agent report)")
+               "threshold (agent report)")  # sizes: agent reports, else registry (registry_disk.py)
 STALE_WARNING = ("{n} node(s) have an agent report older than {age} ({nodes}): they are planned "
                  "from job evidence and node status, as without an agent")
 
@@ -69,6 +70,9 @@ class AgentView:
     stale: tuple[str, ...]
     sizes: Mapping[str, int]
     evicted: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # node -> image -> the registry's compressed bytes for the node's platform (registry_disk.py):
+    # asked for images no fresh report sizes; nodes of one platform share one mapping.
+    registry_sizes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def complete(self, node: str) -> bool:
         """Whether `node`'s inventory is known completely (a fresh report)."""
@@ -88,7 +92,9 @@ class AgentView:
         report = self.fresh.get(node)
         if report is None or report.free_bytes is None:
             return None
-        known = [self.sizes[i] for i in plannable if i in self.sizes]
+        registry = self.registry_sizes.get(node, {})
+        known = [self.sizes[i] if i in self.sizes else registry[i] for i in plannable
+                 if i in self.sizes or i in registry]
         need = sum(known)
         if not known or need <= report.free_bytes:
             return None

@@ -43,6 +43,7 @@ from reconciler.planner.model import (
     JobDeletion,
     Plan,
 )
+from reconciler.planner.registry_disk import with_registry_sizes
 from reconciler.planner.registry_rules import hold_work, pin_fleet, registry_report
 from reconciler.planner.rollout import gate_work
 from reconciler.planner.secrets import blocked_groups, missing_secrets
@@ -107,6 +108,8 @@ def plan(
     recorded = _record(readings, judged.stuck, observed, desired, wanted, node_list, now=now,
                        settings=settings, view=view)
     view = recorded.view
+    if view is not None and pinning is not None:  # the disk rule also weighs registry sizes
+        view = with_registry_sizes(view, pinning, node_list)
     deletions = judged.deletions + collectable(
         judged.finished, evidence=recorded.by_job, inventories=observed, desired=wanted,
         reported={n.name: n.images for n in node_list}, now=now, settings=settings,

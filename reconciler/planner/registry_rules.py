@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.kubeedge.status import read_job
@@ -40,12 +40,11 @@ from reconciler.planner.model import (
     Plan,
     PlannedJob,
 )
+from reconciler.planner.registry_bytes import node_platform, site_label_of, transfer_bytes
 
 NOT_IN_REGISTRY = "not-in-registry"
 NO_PLATFORM = "no-platform"
 UNPINNABLE = "registry-unreachable"
-ARCH_LABEL = "kubernetes.io/arch"
-OS_LABEL = "kubernetes.io/os"
 
 #: Work as planning.py hands it to jobs.cut_jobs: key -> allowed set -> (missing set, node).
 Work = dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]]
@@ -54,13 +53,15 @@ Work = dict[JobKey, dict[frozenset[str], list[tuple[frozenset[str], str]]]]
 @dataclass(frozen=True, slots=True, order=True)
 class Hold:
     """Pairs of one group and image not sent, and why: `reason` is one of the codes above,
-    `detail` one line for people (never a secret: registry errors hold none)."""
+    `detail` one line for people (never a secret: registry errors hold none). `node_names`
+    are the held nodes (for the drift report's per-pair reasons; not in the plan's JSON)."""
 
     group: str
     image: str  # as committed
     reason: str
     nodes: int
     detail: str
+    node_names: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"group": self.group, "image": self.image, "reason": self.reason,
@@ -84,7 +85,7 @@ class Pinning:
 
 @dataclass(frozen=True, slots=True)
 class RegistryReport:
-    """The registry section of a plan: holds, pins, bytes per group, images not checked."""
+    """The registry section of a plan: holds, pins, bytes per group and site, images not checked."""
 
     holds: tuple[Hold, ...]
     pins: tuple[tuple[str, str], ...]  # (committed, pinned), sorted
@@ -92,6 +93,8 @@ class RegistryReport:
     unsized_pairs: int  # planned pairs whose size the registry did not give
     unknown: tuple[tuple[str, str], ...]  # (image, why) the registry could not tell about
     unpinned: frozenset[str] = frozenset()  # of those, pinned images held for want of a digest
+    bytes_by_site: tuple[tuple[str, int], ...] = ()  # sorted by site (registry_bytes.py)
+    site_label: str = ""
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -106,6 +109,8 @@ class RegistryReport:
             "held": [h.to_dict() for h in self.holds],
             "pinned": [{"image": c, "pinned": p} for c, p in self.pins],
             "bytesToTransfer": [{"group": g, "bytes": b} for g, b in self.bytes_by_group],
+            "siteLabel": self.site_label,
+            "bytesToTransferPerSite": [{"site": s, "bytes": b} for s, b in self.bytes_by_site],
             "unsizedPairs": self.unsized_pairs,
             "notChecked": [image for image, _ in self.unknown],
         }
@@ -176,12 +181,6 @@ def pin_fleet(fleet: Fleet, facts: Mapping[str, ImageFacts], jobs: Iterable[JobF
     return Pinning(replace(fleet, groups=tuple(groups)), committed, unpinnable, facts)
 
 
-def _node_platform(node: NodeFacts | None) -> tuple[str, str | None]:
-    if node is None:
-        return "linux", None
-    return node.labels.get(OS_LABEL, "linux"), node.labels.get(ARCH_LABEL)
-
-
 def _verdict(image: str, pinning: Pinning, os: str, arch: str | None) -> tuple[str, str] | None:
     """(reason, detail) when `image` must not be sent to a node of `os`/`arch`, else None."""
     committed = pinning.committed.get(image, image)
@@ -205,12 +204,12 @@ def hold_work(work: Mapping[JobKey, Mapping[frozenset[str], list[tuple[frozenset
     remaining work and the holds, one per (group, image, reason), with their node counts."""
     by_name = {n.name: n for n in nodes}
     verdicts: dict[tuple[frozenset[str], str, str | None], dict[str, tuple[str, str]]] = {}
-    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    held_nodes: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     kept: Work = defaultdict(lambda: defaultdict(list))
     for key, buckets in work.items():
         for allowed, entries in buckets.items():
             for missing, name in entries:
-                os, arch = _node_platform(by_name.get(name))
+                os, arch = node_platform(by_name.get(name))
                 held = verdicts.get((allowed, os, arch))
                 if held is None:
                     held = verdicts[(allowed, os, arch)] = {
@@ -221,44 +220,21 @@ def hold_work(work: Mapping[JobKey, Mapping[frozenset[str], list[tuple[frozenset
                     continue
                 for image in missing.intersection(held):
                     reason, detail = held[image]
-                    counts[(key[0], pinning.committed.get(image, image), reason, detail)] += 1
+                    held_nodes[(key[0], pinning.committed.get(image, image), reason, detail)].append(name)
                 if rest := missing.difference(held):
                     kept[key][allowed.difference(held)].append((rest, name))
-    holds = tuple(sorted(Hold(group, image, reason, n, detail)
-                         for (group, image, reason, detail), n in counts.items()))
+    holds = tuple(sorted(Hold(group, image, reason, len(names), detail, tuple(sorted(names)))
+                         for (group, image, reason, detail), names in held_nodes.items()))
     return {k: dict(v) for k, v in kept.items()}, holds
 
 
 def registry_report(pinning: Pinning, holds: tuple[Hold, ...], created: Iterable[PlannedJob],
                     nodes: Iterable[NodeFacts]) -> RegistryReport:
-    """The registry section of a plan: bytes per group summed over the created jobs' (node,
-    image) pairs, each with the compressed size of the node's platform."""
-    by_name = {n.name: n for n in nodes}
-    sizes: dict[tuple[str, str, str | None], int | None] = {}
-    totals: dict[str, int] = defaultdict(int)
-    unsized = 0
-    for job in created:
-        for node_name in job.node_names:
-            os, arch = _node_platform(by_name.get(node_name))
-            for image in job.images:
-                size = sizes.get((image, os, arch), -1)
-                if size == -1:
-                    size = sizes[(image, os, arch)] = _size(pinning.facts_of(image), os, arch)
-                if size is None:
-                    unsized += 1
-                else:
-                    totals[job.group] += size
+    """The registry section of a plan: bytes per group and per site (the drift report's site
+    label, registry_bytes.py) over the created jobs' (node, image) pairs, holds, pins."""
+    moved = transfer_bytes(created, nodes, pinning.facts_of, site_label=site_label_of(pinning.fleet))
     unknown = tuple(sorted((ref, f.error or "no answer") for ref, f in pinning.facts.items()
                            if f.exists is None))
     pins = tuple(sorted((c, p) for p, c in pinning.committed.items()))
-    return RegistryReport(holds, pins, tuple(sorted(totals.items())), unsized, unknown,
-                          frozenset(pinning.unpinnable))
-
-
-def _size(fact: ImageFacts | None, os: str, arch: str | None) -> int | None:
-    if fact is None or not fact.exists or not fact.platforms:
-        return None
-    if arch is None:  # a node that does not say: the largest platform, an upper bound
-        return max(p.size_bytes for p in fact.platforms)
-    platform = fact.platform_for(os, arch)
-    return platform.size_bytes if platform is not None else None
+    return RegistryReport(holds, pins, moved.by_group, moved.unsized_pairs, unknown,
+                          frozenset(pinning.unpinnable), moved.by_site, moved.site_label)

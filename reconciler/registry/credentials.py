@@ -1,6 +1,12 @@
 """Registry credentials from a decoded `kubernetes.io/dockerconfigjson` secret or a docker
 `config.json`.
 
+Two shapes are read: the standard `{"auths": {host: {...}}}` (per registry host), and the one
+KubeEdge's edge actually uses, a top-level CRI AuthConfig `{"username", "password"}` (or
+`"auth"`, optionally `"serveraddress"`): the edge sends it for every image of the job, so it
+applies to any registry the images that name the secret live on (only to `serveraddress` when
+given). A group's secret is consulted first, then the `--docker-config` file (`fallback`).
+
 The caller reads the secret (or file) and hands over its bytes; this module only parses them.
 Passwords stay inside `Credentials`: its repr hides them, parse errors never quote the input,
 and nothing here logs.
@@ -16,6 +22,8 @@ from urllib.parse import urlsplit
 
 #: The names Docker Hub goes by in config files; `docker.io` references use any of them.
 _DOCKER_HUB_KEYS = ("docker.io", "index.docker.io", "registry-1.docker.io")
+#: The key of a top-level AuthConfig without a server address: the registry of the image asked.
+ANY_REGISTRY = "*"
 
 
 class DockerConfigError(ValueError):
@@ -64,12 +72,18 @@ class DockerConfig:
     """Credentials per registry host (`host[:port]`, lower-case; Docker Hub as `docker.io`)."""
 
     auths: dict[str, Credentials] = field(default_factory=dict, hash=False)
+    fallback: DockerConfig | None = field(default=None, hash=False)  # asked when this has none
 
     def __repr__(self) -> str:
-        return f"DockerConfig(registries={sorted(self.auths)!r})"
+        more = f", fallback={self.fallback!r}" if self.fallback is not None else ""
+        return f"DockerConfig(registries={sorted(self.auths)!r}{more})"
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.auths.items())))
+        return hash((tuple(sorted(self.auths.items())), self.fallback))
+
+    def before(self, fallback: DockerConfig | None) -> DockerConfig:
+        """This config, then `fallback` for the registries this one has no credentials for."""
+        return self if fallback is None else DockerConfig(dict(self.auths), fallback)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> DockerConfig:
@@ -81,6 +95,10 @@ class DockerConfig:
             raise DockerConfigError("docker config is not valid JSON") from None
         if not isinstance(document, dict) or not isinstance(document.get("auths", {}), dict):
             raise DockerConfigError('docker config has no "auths" mapping')
+        if "auths" not in document and (top := _entry(document)) is not None:
+            # KubeEdge's shape: one AuthConfig for the images of the job (module docstring).
+            server = document.get("serveraddress") or document.get("serverAddress")
+            return cls({_host_key(server) if isinstance(server, str) and server else ANY_REGISTRY: top})
         auths: dict[str, Credentials] = {}
         for key, value in document.get("auths", {}).items():
             credentials = _entry(value)
@@ -89,5 +107,9 @@ class DockerConfig:
         return cls(auths)
 
     def for_registry(self, registry: str) -> Credentials | None:
-        """The credentials for `registry` (as in a normalized reference), or None."""
-        return self.auths.get(_host_key(registry))
+        """The credentials for `registry` (as in a normalized reference), or None: this
+        config's entry for the host, its any-registry AuthConfig, else the fallback's."""
+        found = self.auths.get(_host_key(registry)) or self.auths.get(ANY_REGISTRY)
+        if found is None and self.fallback is not None:
+            return self.fallback.for_registry(registry)
+        return found

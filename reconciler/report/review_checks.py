@@ -6,7 +6,9 @@ what a team wants to block a merge on, so that `edgefleet/plan` can be a require
 - `warnings`: any warning the change brings (the comment's "Look at these first" list);
 - `empty-group`: a group that now selects no node;
 - `nothing-desired`: the head revision desires no image on any node;
-- `removals`: the change removes an image from a group (its nodes may garbage-collect it).
+- `removals`: the change removes an image from a group (its nodes may garbage-collect it);
+- `registry`: with `--registry`, the change brings an image its registry does not have (a
+  typo in a tag) or one without a platform some of its nodes need.
 
 Pure: the same review and kinds give the same reasons.
 """
@@ -25,6 +27,7 @@ FAIL_ON_KINDS: Final = {
     "empty-group": "a group that now selects no node",
     "nothing-desired": "the head revision desires no image",
     "removals": "an image removed from a group",
+    "registry": "an image the registry check holds back (with --registry: not in its registry, no platform)",
 }
 
 

@@ -23,6 +23,7 @@ from reconciler.report.markdown_text import code, count, listing, more, sample, 
 from reconciler.report.plan_changes import change_entries
 from reconciler.report.plan_lists import GROUP_LABEL
 from reconciler.report.plan_markdown import group_entries, render_plan_markdown
+from reconciler.report.plan_registry import new_holds, registry_section
 
 #: The hidden line that marks edgefleet's comment on a pull request (one comment per PR).
 REVIEW_MARKER: Final = "<!-- edgefleet:review -->"
@@ -86,6 +87,7 @@ def _top(review: ReviewInput, rows: int | None, names: int | None) -> list[str]:
         _headline(review) if head is not None else "",
         _must_see(review, rows),
         _groups_table(review, rows, names) if head is not None else "",
+        registry_section((head or {}).get("registry")),  # --registry: holds, bytes (docs/registry.md)
     ]
 
 
@@ -147,6 +149,8 @@ def review_warnings(review: ReviewInput) -> list[tuple[str, str]]:
     head, base = review.head_plan or {}, review.base_plan
     old = set((base or {}).get("warnings") or ())
     found = [("plan", str(w)) for w in head.get("warnings") or () if w not in old]
+    found += [("registry", f"`{h['image']}` is held ({h['reason']}) on {h['nodes']} node(s) of group "
+                           f"`{h['group']}`: {h['detail']}") for h in new_holds(head, base or {})]
     if review.head_plan is not None and base is None:
         found.append(("no-base", "the base revision could not be planned; the comparison is against nothing"))
     base_nodes = {name: e.get("nodes") for name, e in group_entries(base or {})}

@@ -219,3 +219,29 @@ def test_registry_options_without_registry_are_one_line_errors(tmp_path: Path) -
                                    "--docker-config", str(config)])
     assert run.exit_code == 1 and "s3cret" not in run.output
     assert run.stderr.startswith(f"error: --docker-config {config}: ")
+
+
+def test_drift_names_each_held_pair_and_the_bytes_per_group_and_site(
+        images: Images, live: tuple[EmbeddedCluster, Path], tmp_path: Path) -> None:
+    cluster, kubeconfig = live
+    arch = arches(cluster)
+    multi, amd, typo = images.ref("test/multi:1"), images.ref("test/amd:1"), images.ref("test/mutli:1")
+    repo = fleet_repo(tmp_path / "fleet", images.registry.host, multi, amd, typo)
+    run = CliRunner().invoke(app, ["drift", "--repo", str(repo), "--kubeconfig", str(kubeconfig),
+                                   "-o", "json", "--registry"])
+    assert run.exit_code == 2, run.output
+    report = orjson.loads(run.stdout)
+    reasons = {(p["node"], p["image"]): p["reason"] for p in report["pairs"]}
+    assert {k: r for k, r in reasons.items() if r in ("not-in-registry", "no-platform")} == (
+        {(n, typo): "not-in-registry" for n in arch}
+        | {(n, amd): "no-platform" for n, a in arch.items() if a == "arm64"})
+    counted = {a["key"]: a["pairs"] for a in report["aggregates"]["reasons"]}
+    assert counted["not-in-registry"] == len(arch)
+    # The drift report's bytes are the plan's: per group, and per site of the site label.
+    _, the_plan = plan_json(repo, kubeconfig, "--registry")
+    section = the_plan["registry"]
+    assert [{"group": b["key"], "bytes": b["bytes"]} for b in report["transfer"]["groups"]] == (
+        section["bytesToTransfer"])
+    assert [{"site": b["key"], "bytes": b["bytes"]} for b in report["transfer"]["sites"]] == (
+        section["bytesToTransferPerSite"])
+    assert report["siteLabel"] == section["siteLabel"] == "topology.kubernetes.io/zone"
