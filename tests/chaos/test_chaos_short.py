@@ -33,8 +33,8 @@ def test_converging_under_api_faults_creates_no_duplicate_and_deletes_nothing_ne
 @pytest.mark.timeout(300)
 def test_bad_commits_in_a_row_keep_the_last_good_revision_and_delete_nothing(tmp_path: Path) -> None:
     figures = bad_commits_run(tmp_path, nodes=30, speed=120, timeout=120)
-    assert figures["bad commits: refused (of 3)"] == 3, figures
-    assert figures["bad commits: last good kept (of 3)"] == 3, figures
+    assert figures["bad commits: refused (of 4)"] == 4, figures
+    assert figures["bad commits: last good kept (of 4)"] == 4, figures
     assert zeros_not_zero(figures) == {}, figures
 
 
