@@ -60,6 +60,12 @@ def test_fuzzed_inputs_raise_no_traceback() -> None:
     assert zeros_not_zero(figures) == {}, figures
 
 
+def test_fuzz_cases_spread_over_two_processes_all_run() -> None:
+    figures = fuzz(41, seed=3, workers=2)  # uneven shares, a seed of their own per chunk
+    assert figures["fuzz: cases"] == 123
+    assert zeros_not_zero(figures) == {}, figures
+
+
 def test_a_zero_that_is_not_zero_is_marked_and_fails_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
     figures = {"faults: duplicate jobs": 1.0, "faults: jobs created": 7.0, "fuzz: tracebacks": 0.0}
     text = table(figures)
