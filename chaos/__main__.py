@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from chaos.fuzz import fuzz
@@ -33,16 +34,24 @@ def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
         fuzz_cases: int, kills: int, fuzz_workers: int = 1) -> dict[str, float]:
     """Every run; their figures in one dict (insertion order = table order)."""
     figures: dict[str, float] = {}
+
+    def timed(name: str, results: dict[str, float]) -> None:
+        nonlocal started
+        print(f"chaos: {name} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        figures.update(results)
+        started = time.monotonic()
+
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="edgefleet-chaos-") as tmp:
-        figures.update(faults_run(Path(tmp) / "faults", nodes=nodes, speed=speed, profile=profile,
-                                  timeout=timeout))
-        figures.update(bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
-                                       timeout=timeout))
-        figures.update(sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
+        timed("faults", faults_run(Path(tmp) / "faults", nodes=nodes, speed=speed, profile=profile,
+                                   timeout=timeout))
+        timed("bad commits", bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
+                                             timeout=timeout))
+        timed("sigkill", sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
         for replicas in (2, 3):
-            figures.update(replicas_run(Path(tmp) / f"replicas-{replicas}", nodes=nodes,
-                                        replicas=replicas, timeout=timeout))
-    figures.update(fuzz(fuzz_cases, workers=fuzz_workers))
+            timed(f"{replicas} replicas", replicas_run(Path(tmp) / f"replicas-{replicas}", nodes=nodes,
+                                                       replicas=replicas, timeout=timeout))
+    timed("fuzz", fuzz(fuzz_cases, workers=fuzz_workers))
     return figures
 
 
