@@ -37,7 +37,9 @@ def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
 
     def timed(name: str, results: dict[str, float]) -> None:
         nonlocal started
-        print(f"chaos: {name} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        print(f"chaos: {name} done in {time.monotonic() - started:.0f} s: "
+              + ", ".join(f"{k.partition(': ')[2]} = {v:g}" for k, v in results.items()),
+              file=sys.stderr, flush=True)
         figures.update(results)
         started = time.monotonic()
 
