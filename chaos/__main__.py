@@ -2,19 +2,22 @@
 
 Runs (issue 14): convergence of fleet-examples under injected API faults (5xx, 429 with
 Retry-After, latency, dropped watches, 410 on resume); a row of bad commits (invalid YAML, a
-schema error, an empty desired state); SIGKILL of `edgefleet run` at each of its first
-writes, then restart; two and three replicas with the leader SIGKILLed at a write (takeover within the
-Lease duration); the same with `--shards`, a shard holder killed mid-cycle (0 double
-writes); hypothesis fuzzing of manifests, node snapshots and job statuses. Prints one table
-and exits 1 when a figure that must be 0 is not (or a run did not converge). `--short` is the
-variant `make test` runs (tests/chaos): few nodes, light faults.
+schema error, an empty desired state, a force-push back to an older revision); SIGKILL of
+`edgefleet run` at each of its first writes, then restart; two and three replicas with the
+leader SIGKILLed at a write (takeover within the Lease duration); the same with `--shards`, a
+shard holder killed mid-cycle (0 double writes); hypothesis fuzzing of manifests, node
+snapshots and job statuses (34,000 cases per target by default, over up to 2 processes).
+Prints one table and exits 1 when a figure that must be 0 is not (or a run did not converge).
+`--short` is the variant `make test` runs (tests/chaos): few nodes, light faults.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from chaos.fuzz import fuzz
@@ -30,22 +33,33 @@ ZERO_SUFFIXES = ("duplicate jobs", "created twice (409)", "wrongful deletions", 
 
 
 def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
-        fuzz_cases: int, kills: int) -> dict[str, float]:
+        fuzz_cases: int, kills: int, fuzz_workers: int = 1) -> dict[str, float]:
     """Every run; their figures in one dict (insertion order = table order)."""
     figures: dict[str, float] = {}
+
+    def timed(name: str, results: dict[str, float]) -> None:
+        nonlocal started
+        print(f"chaos: {name} done in {time.monotonic() - started:.0f} s: "
+              + ", ".join(f"{k.partition(': ')[2]} = {v:g}" for k, v in results.items()),
+              file=sys.stderr, flush=True)
+        figures.update(results)
+        started = time.monotonic()
+
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="edgefleet-chaos-") as tmp:
-        figures.update(faults_run(Path(tmp) / "faults", nodes=nodes, speed=speed, profile=profile,
-                                  timeout=timeout))
-        figures.update(bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
-                                       timeout=timeout))
-        figures.update(sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
+        timed("faults", faults_run(Path(tmp) / "faults", nodes=nodes, speed=speed, profile=profile,
+                                   timeout=timeout))
+        timed("bad commits", bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
+                                             timeout=timeout))
+        timed("sigkill", sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
         for replicas in (2, 3):
-            figures.update(replicas_run(Path(tmp) / f"replicas-{replicas}", nodes=nodes,
-                                        replicas=replicas, timeout=timeout))
+            timed(f"{replicas} replicas", replicas_run(Path(tmp) / f"replicas-{replicas}", nodes=nodes,
+                                                       replicas=replicas, timeout=timeout))
         for replicas in (2, 3):  # shard holders killed mid-cycle (chaos/shards.py)
-            figures.update(shards_run(Path(tmp) / f"shards-{replicas}", nodes=nodes,
-                                      replicas=replicas, timeout=timeout))
-    figures.update(fuzz(fuzz_cases))
+            timed(f"{replicas} replicas, --shards", shards_run(Path(tmp) / f"shards-{replicas}",
+                                                             nodes=nodes, replicas=replicas,
+                                                             timeout=timeout))
+    timed("fuzz", fuzz(fuzz_cases, workers=fuzz_workers))
     return figures
 
 
@@ -69,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="the quick variant make test runs")
     parser.add_argument("--nodes", type=int, default=None, help="simulated nodes (default 2000, short 30)")
     parser.add_argument("--fuzz-cases", type=int, default=None,
-                        help="hypothesis cases per fuzz target (default 5000, short 100)")
+                        help="hypothesis cases per fuzz target, 3 targets (default 34000, short 100)")
+    parser.add_argument("--fuzz-workers", type=int, default=min(2, os.cpu_count() or 1),
+                        help="processes the fuzz cases are spread over (default: up to 2 cores)")
     parser.add_argument("--kills", type=int, default=None,
                         help="SIGKILLs at the first writes (default 50, short 3)")
     args = parser.parse_args(argv)
@@ -80,12 +96,12 @@ def main(argv: list[str] | None = None) -> int:
                                drop_watch_after_seconds=2.0, gone_on_resume=0.3)
     else:
         nodes, speed, timeout = args.nodes or 2000, 60.0, 1800.0
-        cases, kills = args.fuzz_cases or 5000, args.kills or 50
+        cases, kills = args.fuzz_cases or 34000, args.kills or 50
         profile = FaultProfile()
     print(f"chaos: {nodes:,} simulated nodes, {cases:,} fuzz cases per target ...", file=sys.stderr,
           flush=True)
     figures = run(nodes=nodes, speed=speed, profile=profile, timeout=timeout, fuzz_cases=cases,
-                  kills=kills)
+                  kills=kills, fuzz_workers=args.fuzz_workers)
     print(table(figures))
     failed = [name for name, value in figures.items() if must_be_zero(name) and value != 0]
     if failed:

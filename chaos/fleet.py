@@ -1,6 +1,7 @@
-"""The embedded cluster the chaos runs use: simulated KubeEdge edge nodes, edgefleet's CRDs,
-every pull secret of fleet-examples/, the example fleet served by `git daemon`, one unmanaged
-job (someone else's, that edgefleet must never delete) and a `JobLedger` on the store."""
+"""The embedded cluster the chaos runs use (reconciler.sim.fleet_setup): simulated KubeEdge edge
+nodes, edgefleet's CRDs, every pull secret of fleet-examples/, the example fleet served by
+`git daemon`, one unmanaged job (someone else's, that edgefleet must never delete) and a
+`JobLedger` on the store."""
 
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ from reconciler.cli.demo_git import ServedFleetRepository
 from reconciler.controller.daemon import Controller, ControllerSettings
 from reconciler.controller.leader import LeaderTiming
 from reconciler.controller.queue import QueueTiming
-from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.session import Session
 from reconciler.sim.cluster import EmbeddedCluster
+from reconciler.sim.fleet_setup import edgefleet_cluster, pull_secrets_of
 from reconciler.sim.kubeedge.fleetgen import FleetOptions
 
 FLEET_EXAMPLES = Path(__file__).resolve().parents[1] / "fleet-examples"
-PULL_SECRETS = ("kubeedge/registry-cred", "toll/pull-cred", "vision/model-pull", "vision/pull-cred")
 UNMANAGED_JOB = "ops-manual-prepull"
 # client-go's timings (15 s lease, 10 s renew deadline, 2 s retry): with 200 ms latency and
 # 15 % of requests refused, a shorter Lease is lost to the faults themselves, not to a crash.
@@ -54,16 +54,12 @@ class ChaosFleet:
 def chaos_fleet(tmp: Path, *, nodes: int, speed: float, seed: int) -> Iterator[ChaosFleet]:
     """The environment above; everything stops (threads joined, git daemon ended) on exit."""
     options = FleetOptions(nodes=nodes, seed=seed, offline=0.0, flapping=0.0, silent=0.0, slow=0.0)
+    kubeconfig = tmp / "kubeconfig"
+    tmp.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        cluster = EmbeddedCluster(nodes=nodes, speed=speed, seed=seed, fleet=options)
-        stack.callback(cluster.stop)
-        cluster.start()
-        for ref in PULL_SECRETS:
-            cluster.add_pull_secret(ref)
-        kubeconfig = cluster.write_kubeconfig(tmp / "kubeconfig")
-        session = Session.from_kubeconfig(kubeconfig)
-        install_crds(session, read_crds())
-        session.close()
+        cluster = stack.enter_context(edgefleet_cluster(
+            kubeconfig, pull_secrets=pull_secrets_of(FLEET_EXAMPLES), nodes=nodes, speed=speed,
+            seed=seed, fleet=options))
         ledger = JobLedger(cluster.clock.now)
         stack.callback(cluster.store.subscribe(ledger))
         first = cluster.edge_names()[0]

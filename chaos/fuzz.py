@@ -5,11 +5,13 @@ its file and line."""
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -61,20 +63,43 @@ _manifests = st.one_of(
 )
 
 
+@dataclass
 class Tally:
-    """Cases run and problems found, by target."""
+    """Cases run and problems found (by one worker, or summed over workers)."""
 
-    def __init__(self) -> None:
-        self.cases = 0
-        self.tracebacks: list[str] = []
-        self.unclear: list[str] = []
+    cases: int = 0
+    tracebacks: list[str] = field(default_factory=list)
+    unclear: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.cases += other.cases
+        self.tracebacks += other.tracebacks
+        self.unclear += other.unclear
 
 
-def fuzz(cases: int, seed: int = 0) -> dict[str, float]:
-    """Run `cases` cases per target (manifests, node snapshots, job statuses)."""
+#: Inputs per hypothesis example. Hypothesis spends a few milliseconds of its own per example
+#: (choice bookkeeping, mutation), more than a snapshot or job case costs: drawing a batch per
+#: example spreads that over many cases. Small enough that a batch stays within hypothesis's
+#: data budget (an overrun example is dropped, not run).
+BATCH = {"manifests": 20, "snapshots": 8, "jobs": 20}
+
+
+def fuzz(cases: int, seed: int = 0, workers: int = 1) -> dict[str, float]:
+    """Run `cases` cases per target (manifests, node snapshots, job statuses), split into
+    `workers` processes (each chunk with a seed of its own; `seed` 0 is derandomized)."""
+    chunks = [(target, share, seed * 1000 + index)
+              for target in _TARGETS
+              for index, share in enumerate(_shares(cases, workers)) if share]
     tally = Tally()
-    for target in (_manifest_case, _snapshot_case, _job_case):
-        _run(target, _STRATEGIES[target], cases, seed, tally)
+    if workers <= 1:
+        for chunk in chunks:
+            tally.add(_chunk(chunk))
+    else:
+        # spawn, not fork: the caller may have threads (HTTP clients, a cluster) that a forked
+        # child would inherit mid-lock. Each worker imports this module and runs whole chunks.
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for part in pool.imap_unordered(_chunk, chunks):
+                tally.add(part)
     return {
         "fuzz: cases": float(tally.cases),
         "fuzz: tracebacks": float(len(tally.tracebacks)),
@@ -82,19 +107,34 @@ def fuzz(cases: int, seed: int = 0) -> dict[str, float]:
     }
 
 
-def _run(target: Callable[[Any, Tally], None], strategy: st.SearchStrategy[Any], cases: int,
-         seed: int, tally: Tally) -> None:
-    @settings(max_examples=cases, database=None, deadline=None, derandomize=seed == 0,
-              suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def case(value: Any) -> None:
-        tally.cases += 1
-        try:
-            target(value, tally)
-        except Exception as error:  # any escape is a traceback a user would see
-            tally.tracebacks.append(f"{target.__name__}: {type(error).__name__}: {error}"[:300])
+def _shares(cases: int, workers: int) -> list[int]:
+    workers = max(1, workers)
+    return [cases // workers + (1 if i < cases % workers else 0) for i in range(workers)]
 
+
+def _chunk(chunk: tuple[str, int, int]) -> Tally:
+    """Run `cases` cases of one target with hypothesis seed `chunk_seed`."""
+    name, cases, chunk_seed = chunk
+    target, strategy = _TARGETS[name]
+    batch = BATCH[name]
+    tally = Tally()
+
+    @settings(max_examples=-(-cases // batch), database=None, deadline=None,
+              derandomize=chunk_seed == 0, phases=(Phase.generate,),
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(strategy, min_size=batch, max_size=batch))
+    def case(values: list[Any]) -> None:
+        for value in values[:cases - tally.cases]:
+            tally.cases += 1
+            try:
+                target(value, tally)
+            except Exception as error:  # any escape is a traceback a user would see
+                tally.tracebacks.append(f"{name}: {type(error).__name__}: {error}"[:300])
+
+    if chunk_seed:
+        case = seed(chunk_seed)(case)
     case()
+    return tally
 
 
 def _manifest_case(text: str, tally: Tally) -> None:
@@ -110,8 +150,15 @@ def _manifest_case(text: str, tally: Tally) -> None:
 def _snapshot_case(value: Any, tally: Tally) -> None:
     try:
         from_snapshots(orjson.dumps({"kind": "List", "items": value}))
-    except ValueError:
-        return  # the documented refusal (msgspec.DecodeError): the CLI prints it as one line
+    except ValueError as error:  # the documented refusal (msgspec.DecodeError)
+        _one_line(error, "node snapshot", tally)
+
+
+def _one_line(error: ValueError, what: str, tally: Tally) -> None:
+    """A refusal the CLI prints as it is: it must say something, on one line."""
+    text = str(error)
+    if not text.strip() or "\n" in text:
+        tally.unclear.append(f"{what}: {text[:200]!r}")
 
 
 def _job_case(status: Any, tally: Tally) -> None:
@@ -121,7 +168,8 @@ def _job_case(status: Any, tally: Tally) -> None:
            "status": status}
     try:
         jobs = decode_jobs(orjson.dumps({"items": [job]}))
-    except ValueError:
+    except ValueError as error:
+        _one_line(error, "job list", tally)
         return
     for decoded in jobs:
         read_job(decoded)  # "never raises"
@@ -138,6 +186,8 @@ _status = st.one_of(_values, st.fixed_dictionaries({
         "imageStatus": st.lists(st.fixed_dictionaries({"image": st.text(max_size=20),
                                                        "status": st.text(max_size=6)}), max_size=3),
         "actionFlow": _values}), max_size=3)}))
-_STRATEGIES: dict[Callable[[Any, Tally], None], st.SearchStrategy[Any]] = {
-    _manifest_case: _manifests, _snapshot_case: st.lists(_node, max_size=3), _job_case: _status,
+_TARGETS: dict[str, tuple[Callable[[Any, Tally], None], st.SearchStrategy[Any]]] = {
+    "manifests": (_manifest_case, _manifests),
+    "snapshots": (_snapshot_case, st.lists(_node, max_size=3)),
+    "jobs": (_job_case, _status),
 }

@@ -1,5 +1,6 @@
 """The chaos runs on the embedded cluster: convergence under injected API faults, and a row of
-bad commits. Each returns its figures as {name: value}; those chaos.__main__ names must be 0."""
+bad commits (a force-push backwards among them). Each returns its figures as {name: value};
+those chaos.__main__ names must be 0."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pygit2
+
 from chaos.fleet import UNMANAGED_JOB, chaos_fleet, converged, wait_until
+from reconciler.cli.demo_change import find_bump
 from reconciler.cli.demo_git import ServedFleetRepository
+from reconciler.controller.daemon import Controller
 from reconciler.sim.apiserver.faults import Faults
 
 JOBS = "imageprepulljobs"
@@ -69,8 +74,9 @@ def faults_run(tmp: Path, *, nodes: int, speed: float, profile: FaultProfile, ti
 
 def bad_commits_run(tmp: Path, *, nodes: int, speed: float, timeout: float,
                     seed: int = 6) -> dict[str, float]:
-    """Converge, then push invalid YAML, a schema error and an empty desired state in a row:
-    the last good revision stays in force and nothing is deleted meanwhile."""
+    """Converge, push a good change (a bumped image), then invalid YAML, a schema error, an
+    empty desired state and a force-push back to the first revision in a row: the good change
+    stays in force and nothing is deleted meanwhile."""
     with chaos_fleet(tmp, nodes=nodes, speed=speed, seed=seed) as fleet:
         controller, session = fleet.controller()
         kept = refused = 0
@@ -78,10 +84,15 @@ def bad_commits_run(tmp: Path, *, nodes: int, speed: float, timeout: float,
             if not wait_until(lambda: converged(controller), timeout, interval=0.5):
                 return {"bad commits: converged first (1 = yes)": 0.0, "bad commits: not converged": 1.0}
             last = controller.state.snapshot().last
-            assert last is not None
-            good = last.revision_in_force
+            assert last is not None and last.revision_in_force is not None
+            first = last.revision_in_force
+            bump = find_bump(fleet.repo.work)
+            good = fleet.repo.commit(bump.path, bump.content, f"bump {bump.new}")
+            fleet.repo.push()
+            if not wait_until(lambda: _in_force(controller) == good, timeout):
+                return {"bad commits: good change in force (1 = yes)": 0.0, "bad commits: not converged": 1.0}
             _, deleted_before, _, _ = fleet.ledger.snapshot()
-            for push in _bad_commits(fleet.repo):  # one at a time; the 1 s git poll sees each
+            for push in _bad_commits(fleet.repo, first):  # one at a time; the 1 s git poll sees each
                 revision = push()
 
                 def seen(revision: str = revision) -> bool:
@@ -96,16 +107,22 @@ def bad_commits_run(tmp: Path, *, nodes: int, speed: float, timeout: float,
             controller.stop()
             session.close()
     return {
-        "bad commits: refused (of 3)": float(refused),
-        "bad commits: last good kept (of 3)": float(kept),
+        "bad commits: refused (of 4)": float(refused),
+        "bad commits: last good kept (of 4)": float(kept),
         "bad commits: deletions": float(deleted_after - deleted_before),
         "bad commits: wrongful deletions": float(wrongful),
-        "bad commits: not refused or not kept": float(6 - refused - kept),
+        "bad commits: not refused or not kept": float(8 - refused - kept),
     }
 
 
-def _bad_commits(repo: ServedFleetRepository) -> list[Callable[[], str]]:
-    """Each call commits and pushes the next bad revision and returns its sha."""
+def _in_force(controller: Controller) -> str | None:
+    view = controller.state.snapshot().last
+    return view.revision_in_force if view is not None else None
+
+
+def _bad_commits(repo: ServedFleetRepository, older: str) -> list[Callable[[], str]]:
+    """Each call commits and pushes the next bad revision and returns its sha; the last one
+    resets the served branch to `older` (what `git push --force` of a stale branch does)."""
     def commit(relative: str, content: str, message: str) -> Callable[[], str]:
         def push() -> str:
             revision = repo.commit(relative, content, message)
@@ -119,10 +136,16 @@ def _bad_commits(repo: ServedFleetRepository) -> list[Callable[[], str]]:
         repo.push()
         return repo.head()
 
+    def force_push() -> str:
+        served = pygit2.Repository(str(repo.bare))
+        served.references[f"refs/heads/{repo.branch}"].set_target(older)
+        return older
+
     return [
         commit("groups/broken.yaml", "apiVersion: [unclosed\n", "invalid YAML"),
         commit("groups/broken.yaml", (
             "apiVersion: edgefleet.io/v1alpha1\nkind: NodeGroupImages\nmetadata: {name: broken}\n"
             "spec:\n  nodes: {names: [x]}\n  images: [nginx]\n  colour: blue\n"), "a schema error"),
         empty,
+        force_push,
     ]

@@ -42,15 +42,13 @@ from reconciler.controller.drift_schedule import DriftDaemonSettings
 from reconciler.controller.queue import QueueTiming
 from reconciler.controller.view import ControllerSnapshot
 from reconciler.cycle import SyncSettings
-from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.errors import KubeError
 from reconciler.kube.session import Session
-from reconciler.manifests import load_fleet
 from reconciler.planner import PlannerSettings
 from reconciler.sim.cluster import EmbeddedCluster
+from reconciler.sim.fleet_setup import edgefleet_cluster, pull_secrets_of
 from reconciler.sim.kubeedge.edge import Behaviour
 from reconciler.sim.kubeedge.fleetgen import FleetOptions
-from reconciler.source import read_worktree
 
 FLEET_EXAMPLES = Path(__file__).resolve().parents[2] / "fleet-examples"
 #: Simulated seconds per real second: an hour of fleet life in a minute (two with --short).
@@ -105,13 +103,6 @@ def _characters(cluster: EmbeddedCluster, sites: tuple[str, ...]) -> tuple[str, 
     return silent, slow
 
 
-def _pull_secrets() -> set[str]:
-    loaded = load_fleet(read_worktree(FLEET_EXAMPLES).files)
-    if loaded.fleet is None:
-        raise RuntimeError(f"{FLEET_EXAMPLES} does not load: {loaded.errors[0]}")
-    return {i.secret for g in loaded.fleet.groups for i in g.images if i.secret}
-
-
 def _wait(controller: Controller, display: LiveDisplay, status: DemoStatus, cluster: EmbeddedCluster,
           done: Callable[[ControllerSnapshot], bool], deadline: float) -> bool:
     while time.monotonic() < deadline:
@@ -144,16 +135,13 @@ def run_demo(settings: DemoSettings, console: Console) -> int:
         tmp = Path(tempfile.mkdtemp(prefix="edgefleet-demo-"))
         cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
         status.phase = "starting the embedded cluster"
-        cluster = EmbeddedCluster(nodes=settings.nodes, speed=settings.speed, seed=settings.seed,
-                                  fleet=_fleet_options(settings), agents=1.0, registry_port=0)
-        cleanup.callback(cluster.stop)
-        cluster.start()
+        cluster = cleanup.enter_context(edgefleet_cluster(
+            tmp / "kubeconfig", pull_secrets=pull_secrets_of(FLEET_EXAMPLES), nodes=settings.nodes,
+            speed=settings.speed, seed=settings.seed, fleet=_fleet_options(settings), agents=1.0,
+            registry_port=0))
         silent, slow = _characters(cluster, _fleet_options(settings).sites)
-        for ref in sorted(_pull_secrets()):
-            cluster.add_pull_secret(ref)
-        session = Session.from_kubeconfig(cluster.write_kubeconfig(tmp / "kubeconfig"))
+        session = Session.from_kubeconfig(tmp / "kubeconfig")
         cleanup.callback(session.close)
-        install_crds(session, read_crds())
         repo = cleanup.enter_context(ServedFleetRepository(tmp / "git", FLEET_EXAMPLES))
         secret = secrets.token_bytes(24)  # only this process knows it
         controller = Controller(ControllerSettings(

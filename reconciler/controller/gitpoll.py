@@ -4,7 +4,8 @@
 fetches and resolves the branch, and queues a cycle when the head moved. `read_revision()` is
 what the cycle reads: the head, unless the head is known to be invalid, then the last good
 revision, so the fleet in force keeps converging (nodes still join and fail) while a broken
-commit waits for a fix.
+commit waits for a fix. A head that does not descend from the revision in force (a force-push
+backwards) is held the same way (controller/rewind.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.controller.rewind import rewind_reason
 from reconciler.source import FleetFiles, Repository, SourceError
 
 log = logging.getLogger("edgefleet.git")
@@ -72,6 +74,9 @@ class BranchFollower:
                 else:
                     repo.fetch()
                 head = repo.resolve(self._branch)
+                with self._lock:
+                    in_force = self._last_good if head != self._head else None
+                held = rewind_reason(repo, self._branch, head, in_force)
             except SourceError as error:
                 with self._lock:
                     if self._fetch_error != str(error):
@@ -85,8 +90,12 @@ class BranchFollower:
                 self._repo = repo
                 moved = head != self._head
                 self._head = head
+                if held is not None:  # set with the head: no cycle may read it in between
+                    self._bad = (head, held)
         if moved:
             log.info("git: branch %s is at %s", self._branch, head[:12])
+            if held is not None:
+                log.warning("git: %s", held)
             self._on_new(head)
         return head
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.manifests.diagnostics import Diagnostic
+from reconciler.manifests.quoting import quote
 from reconciler.manifests.yamldoc import Loc, YamlDocument
 
 _TYPE_WORDS = {
@@ -68,8 +69,15 @@ def dotted(loc: Loc) -> str:
     """`spec.images[2].image` for ("spec", "images", 2, "image")."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        name = str(part) if str(part).isprintable() else quote(str(part))  # a key with a newline
+        text += f"[{part}]" if isinstance(part, int) else (f".{name}" if text else name)
     return text
+
+
+def _key(key: object) -> str:
+    """A key in double quotes; one with control characters (a newline) escaped, on one line."""
+    text = str(key)
+    return f'"{text}"' if text.isprintable() else quote(text)
 
 
 def _data_loc(doc: YamlDocument, loc: tuple[int | str, ...]) -> tuple[Loc, bool]:
@@ -132,9 +140,9 @@ def _message(model: type[BaseModel], error: ErrorDetails, loc: Loc) -> str:
         if hint is None:
             close = difflib.get_close_matches(key, allowed_keys(model, loc[:-1]), n=1, cutoff=0.6)
             hint = f'did you mean "{close[0]}"?' if close else None
-        return f'unknown key "{key}"' + (f" ({hint})" if hint else "")
+        return f"unknown key {_key(key)}" + (f" ({hint})" if hint else "")
     if kind == "missing":
-        return f'missing required key "{loc[-1]}"' + (f" in {dotted(loc[:-1])}" if len(loc) > 1 else "")
+        return f"missing required key {_key(loc[-1])}" + (f" in {dotted(loc[:-1])}" if len(loc) > 1 else "")
     if kind in ("value_error", "assertion_error"):
         return error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind in _TYPE_WORDS:

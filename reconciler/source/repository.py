@@ -163,6 +163,23 @@ class Repository:
                     f"{one_line(str(error))} (the repository is incomplete or damaged)"
                 ) from None
 
+    def descends_from(self, rev: str, ancestor: str) -> bool:
+        """True when ``rev`` is ``ancestor`` or has it in its history (a fast-forward from it).
+
+        Raises SourceError when either revision is unknown or the history cannot be walked.
+        """
+        with self._lock:
+            new, old = self._commit(rev), self._commit(ancestor)
+            if new.id == old.id:
+                return True
+            try:
+                return bool(self._repo.descendant_of(new.id, old.id))
+            except _LOOKUP_ERRORS as error:
+                raise SourceError(
+                    f"cannot walk the history from {ancestor} to {rev} in {self.location}: "
+                    f"{one_line(str(error))} (the repository is incomplete or damaged)"
+                ) from None
+
     def _commit(self, rev: str) -> pygit2.Commit:
         with self._lock:
             try:

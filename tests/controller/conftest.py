@@ -15,12 +15,12 @@ from reconciler.cli.demo_git import ServedFleetRepository
 from reconciler.controller.daemon import Controller, ControllerSettings
 from reconciler.controller.leader import LeaderTiming
 from reconciler.controller.queue import QueueTiming
-from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.session import Session
 from reconciler.sim.apiserver.faults import Faults
 from reconciler.sim.apiserver.server import ApiServer
 from reconciler.sim.apiserver.store import Store
 from reconciler.sim.cluster import EmbeddedCluster
+from reconciler.sim.fleet_setup import edgefleet_cluster, pull_secrets_of
 from reconciler.sim.kubeedge.fleetgen import FleetOptions
 from reconciler.sim.served import new_store
 
@@ -72,7 +72,7 @@ WEBHOOK_SECRET = b"controller-test-secret"
 # A 2 s write window (lease duration - renew deadline): each write attempt gets 1 s, more than
 # the latency some tests inject (see daemon.write_fence).
 FAST_LEASE = LeaderTiming(lease_duration=3.5, renew_deadline=1.5, retry_period=0.2)
-PULL_SECRETS = ("kubeedge/registry-cred", "toll/pull-cred", "vision/model-pull", "vision/pull-cred")
+PULL_SECRETS = pull_secrets_of(FLEET_EXAMPLES)
 
 
 @dataclass
@@ -98,16 +98,10 @@ def served_fleet(tmp_path: Path, *, speed: float, seed: int) -> Iterator[FleetEn
     """30 well-behaved edge nodes with every pull secret of fleet-examples/, edgefleet's CRDs
     installed, and fleet-examples/ committed and served by `git daemon`."""
     options = FleetOptions(nodes=30, seed=seed, offline=0.0, flapping=0.0, silent=0.0, slow=0.0)
+    kubeconfig = tmp_path / "kubeconfig"
     with ExitStack() as stack:
-        cluster = EmbeddedCluster(nodes=30, speed=speed, seed=seed, fleet=options)
-        stack.callback(cluster.stop)
-        cluster.start()
-        for ref in PULL_SECRETS:
-            cluster.add_pull_secret(ref)
-        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
-        session = Session.from_kubeconfig(kubeconfig)
-        install_crds(session, read_crds())
-        session.close()
+        cluster = stack.enter_context(edgefleet_cluster(
+            kubeconfig, pull_secrets=PULL_SECRETS, nodes=30, speed=speed, seed=seed, fleet=options))
         repo = stack.enter_context(ServedFleetRepository(tmp_path / "git", FLEET_EXAMPLES))
         yield FleetEnv(cluster, kubeconfig, repo, tmp_path)
 

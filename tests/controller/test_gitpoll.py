@@ -31,6 +31,9 @@ class FakeRepository:
     def read_fleet(self, rev: str, path: str | None = None) -> FleetFiles:
         return FleetFiles(revision=rev, files={})
 
+    def descends_from(self, rev: str, ancestor: str) -> bool:
+        return rev >= ancestor  # one straight line of history: "1"*40, "2"*40, ...
+
 
 @pytest.fixture
 def repo() -> FakeRepository:
@@ -115,3 +118,36 @@ def test_a_hanging_fetch_blocks_neither_the_status_nor_the_revision_in_force(
         repo.answer.set()
         polling.join(10)
     assert follower.status().head == "2" * 40
+
+
+def test_a_force_push_to_an_older_revision_is_held_until_the_branch_moves_forward(
+        follower: BranchFollower, repo: FakeRepository) -> None:
+    follower.poll()
+    follower.record("1" * 40, good=True)
+    repo.head = "2" * 40
+    follower.poll()
+    follower.record("2" * 40, good=True)
+    repo.head = "1" * 40  # the branch reset to the older commit (git push --force)
+    follower.poll()
+    assert follower.read_revision().revision == "2" * 40
+    status = follower.status()
+    assert status.bad == "1" * 40 and status.bad_reason is not None
+    assert "does not descend from 222222222222" in status.bad_reason and "force-push" in status.bad_reason
+    follower.record("2" * 40, good=True)  # cycles of the revision in force keep it held
+    assert follower.read_revision().revision == "2" * 40
+    repo.head = "3" * 40  # a commit on top of the revision in force (a revert, a fix)
+    follower.poll()
+    assert follower.read_revision().revision == "3" * 40
+
+
+def test_resetting_a_broken_head_to_the_revision_in_force_is_followed(
+        follower: BranchFollower, repo: FakeRepository) -> None:
+    follower.poll()
+    follower.record("1" * 40, good=True)
+    repo.head = "2" * 40
+    follower.poll()
+    follower.record("2" * 40, good=False, reason="groups/x.yaml:1:1: bad")
+    repo.head = "1" * 40  # git reset --hard HEAD~1 && git push --force
+    follower.poll()
+    assert follower.read_revision().revision == "1" * 40
+    assert follower.status().bad != "1" * 40

@@ -302,3 +302,11 @@ def test_a_syntax_error_keeps_the_documents_before_it() -> None:
     assert [str(e) for e in result.errors] == [
         "a.yaml:8:1: YAML syntax error: expected the node content, but found '<stream end>'"
     ]
+
+
+def test_an_unknown_key_with_a_newline_in_it_is_reported_on_one_line() -> None:
+    # Found by the chaos fuzzer: a quoted YAML key may hold a newline; the error must not.
+    text = ('apiVersion: edgefleet.io/v1alpha1\nkind: NodeGroupImages\nmetadata: {name: shop}\n'
+            'spec:\n  nodes: {nodeGroup: shop-berlin}\n  images: [nginx]\n  "\\nxy": 1\n')
+    result = load_fleet({"g.yaml": text.encode()})
+    assert [str(e) for e in result.errors] == ['g.yaml:7:3: unknown key "\\nxy"']

@@ -43,6 +43,21 @@ def test_fetch_sees_a_new_commit_and_a_deleted_branch(
         repo.resolve("feature")
 
 
+def test_a_force_push_backwards_is_seen_and_the_newer_commit_stays_readable(
+    remote_url: str, history: History, cache_dir: Path
+) -> None:
+    repo = Repository.open(remote_url, cache_dir=cache_dir)
+    assert repo.descends_from("main", history.first) and repo.descends_from(history.third, history.third)
+    history.repo.repo.references["refs/heads/main"].set_target(history.first)  # git push --force
+    repo.fetch()
+    assert repo.resolve("main") == history.first
+    assert not repo.descends_from("main", history.third)
+    # The commit the branch left is still in the clone: the revision in force can be read.
+    assert repo.read_fleet(history.third, "fleet").files["fleet/groups.yaml"] == GROUPS_V3
+    with pytest.raises(SourceError, match=r"^unknown revision 'nope' in "):
+        repo.descends_from("nope", history.first)
+
+
 def test_reopening_reuses_the_cache_and_fetches(remote_url: str, history: History, cache_dir: Path) -> None:
     Repository.open(remote_url, cache_dir=cache_dir)
     clones = sorted(p for p in cache_dir.iterdir() if p.is_dir())
