@@ -18,9 +18,10 @@ def test_bench_registry_counts_requests_per_distinct_image() -> None:
     if (reason := registry_available()) is not None:
         pytest.skip(reason)
     done = subprocess.run(
-        [sys.executable, "-m", "bench.registry", "--nodes", "200", "--images", "10", "--check"],
+        [sys.executable, "-m", "bench.registry", "--nodes", "200", "--images", "10"],
         cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=240,
     )
+    # Not --check: its plan-time ratio is wall-clock, for `make bench`, never for a test.
     assert done.returncode == 0, done.stderr
     rows = {line.split("|")[3].strip(): line.split("|")[4].strip()
             for line in done.stdout.splitlines() if line.startswith("| 200 ")}
