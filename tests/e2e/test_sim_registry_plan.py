@@ -84,7 +84,7 @@ def test_plan_and_sync_against_the_simulated_registry(live: tuple[EmbeddedCluste
 
     markdown = CliRunner().invoke(app, ["plan", "--repo", str(repo), "--kubeconfig", str(kubeconfig),
                                         "--registry"]).stdout
-    assert "- Bytes to transfer: `arm` " in markdown and "**no-platform** | `arm`" in markdown
+    assert "- Bytes to transfer per group: `arm` " in markdown and "**no-platform** | `arm`" in markdown
 
     sync = CliRunner().invoke(app, ["sync", "--repo", str(repo), "--kubeconfig", str(kubeconfig),
                                     "--registry"])
