@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pygit2
@@ -16,6 +17,8 @@ from chaos.fleet import UNMANAGED_JOB, chaos_fleet, converged, wait_until
 from reconciler.cli.demo_change import find_bump
 from reconciler.cli.demo_git import ServedFleetRepository
 from reconciler.controller.daemon import Controller
+from reconciler.cycle.sync import SyncSettings
+from reconciler.planner import PlannerSettings
 from reconciler.sim.apiserver.faults import Faults
 
 JOBS = "imageprepulljobs"
@@ -78,7 +81,10 @@ def bad_commits_run(tmp: Path, *, nodes: int, speed: float, timeout: float,
     empty desired state and a force-push back to the first revision in a row: the good change
     stays in force and nothing is deleted meanwhile."""
     with chaos_fleet(tmp, nodes=nodes, speed=speed, seed=seed) as fleet:
-        controller, session = fleet.controller()
+        # Finished jobs are not collected during the run (the default 1 h TTL passes within it
+        # at 60x), so that every deletion counted here is one a bad commit would have caused.
+        controller, session = fleet.controller(sync=SyncSettings(planner=PlannerSettings(
+            ttl_after_finished=timedelta(days=365))))
         kept = refused = 0
         try:
             if not wait_until(lambda: converged(controller), timeout, interval=0.5):
