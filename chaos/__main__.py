@@ -30,12 +30,15 @@ ZERO_SUFFIXES = ("duplicate jobs", "created twice (409)", "wrongful deletions", 
 
 
 def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
-        fuzz_cases: int, kills: int) -> dict[str, float]:
-    """Every run; their figures in one dict (insertion order = table order)."""
+        fuzz_cases: int, kills: int, only: str | None = None) -> dict[str, float]:
+    """Every run (or, with `only="faults"`, the faults run alone); their figures in one dict
+    (insertion order = table order)."""
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="edgefleet-chaos-") as tmp:
         figures.update(faults_run(Path(tmp) / "faults", nodes=nodes, speed=speed, profile=profile,
                                   timeout=timeout))
+        if only == "faults":
+            return figures
         figures.update(bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
                                        timeout=timeout))
         figures.update(sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
@@ -72,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="hypothesis cases per fuzz target (default 5000, short 100)")
     parser.add_argument("--kills", type=int, default=None,
                         help="SIGKILLs at the first writes (default 50, short 3)")
+    parser.add_argument("--only", choices=("faults",), default=None,
+                        help="run only this scenario (faults: convergence under injected API faults)")
     args = parser.parse_args(argv)
     if args.short:
         nodes, speed, timeout = args.nodes or 30, 120.0, 180.0
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chaos: {nodes:,} simulated nodes, {cases:,} fuzz cases per target ...", file=sys.stderr,
           flush=True)
     figures = run(nodes=nodes, speed=speed, profile=profile, timeout=timeout, fuzz_cases=cases,
-                  kills=kills)
+                  kills=kills, only=args.only)
     print(table(figures))
     failed = [name for name, value in figures.items() if must_be_zero(name) and value != 0]
     if failed:
