@@ -33,8 +33,10 @@ ZERO_SUFFIXES = ("duplicate jobs", "created twice (409)", "wrongful deletions", 
 
 
 def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
-        fuzz_cases: int, kills: int, fuzz_workers: int = 1) -> dict[str, float]:
-    """Every run; their figures in one dict (insertion order = table order)."""
+        fuzz_cases: int, kills: int, fuzz_workers: int = 1,
+        only: str | None = None) -> dict[str, float]:
+    """Every run (or, with `only="faults"`, the faults run alone); their figures in one dict
+    (insertion order = table order)."""
     figures: dict[str, float] = {}
 
     def timed(name: str, results: dict[str, float]) -> None:
@@ -49,6 +51,8 @@ def run(*, nodes: int, speed: float, profile: FaultProfile, timeout: float,
     with tempfile.TemporaryDirectory(prefix="edgefleet-chaos-") as tmp:
         timed("faults", faults_run(Path(tmp) / "faults", nodes=nodes, speed=speed, profile=profile,
                                    timeout=timeout))
+        if only == "faults":
+            return figures
         timed("bad commits", bad_commits_run(Path(tmp) / "commits", nodes=nodes, speed=speed,
                                              timeout=timeout))
         timed("sigkill", sigkill_run(Path(tmp) / "kills", nodes=nodes, kills=kills, timeout=timeout))
@@ -88,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes the fuzz cases are spread over (default: up to 2 cores)")
     parser.add_argument("--kills", type=int, default=None,
                         help="SIGKILLs at the first writes (default 50, short 3)")
+    parser.add_argument("--only", choices=("faults",), default=None,
+                        help="run only this scenario (faults: convergence under injected API faults)")
     args = parser.parse_args(argv)
     if args.short:
         nodes, speed, timeout = args.nodes or 30, 120.0, 180.0
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chaos: {nodes:,} simulated nodes, {cases:,} fuzz cases per target ...", file=sys.stderr,
           flush=True)
     figures = run(nodes=nodes, speed=speed, profile=profile, timeout=timeout, fuzz_cases=cases,
-                  kills=kills, fuzz_workers=args.fuzz_workers)
+                  kills=kills, fuzz_workers=args.fuzz_workers, only=args.only)
     print(table(figures))
     failed = [name for name, value in figures.items() if must_be_zero(name) and value != 0]
     if failed:

@@ -32,7 +32,7 @@ from reconciler.cycle import SyncSettings
 from reconciler.drift.history import HistoryError, history_path
 from reconciler.kube.crds import install_crds, read_crds
 from reconciler.kube.errors import KubeError
-from reconciler.kube.session import Session
+from reconciler.kube.session import ClientSettings, Session
 
 log = logging.getLogger("edgefleet.run")
 
@@ -113,6 +113,9 @@ def run_command(
     identity: Annotated[str | None, typer.Option(
         "--identity", help="This replica's name in the Leases and its User-Agent (default: "
                            "<hostname>_<random uuid>; e.g. the pod name).")] = None,
+    write_concurrency: Annotated[int, typer.Option(
+        "--write-concurrency", min=1, max=64,
+        help="Inventory records written at once (one per node; the QPS limit still holds).")] = 8,
     lease_duration: Annotated[str, typer.Option("--lease-duration", hidden=True)] = "15s",
     renew_deadline: Annotated[str, typer.Option("--renew-deadline", hidden=True)] = "10s",
     retry_period: Annotated[str, typer.Option("--retry-period", hidden=True)] = "2s",
@@ -143,7 +146,8 @@ def run_command(
             snapshot_dir=snapshot_dir,
             snapshot_interval=parse_duration(snapshot_interval, "--snapshot-interval"),
             watch_cache=watch_cache, shards=shards, identity=identity or default_identity())
-        session = Session.from_kubeconfig(kubeconfig, context)
+        session = Session.from_kubeconfig(kubeconfig, context,
+                                          ClientSettings(write_concurrency=write_concurrency))
     except (ValueError, KubeError, HistoryError) as error:
         fail(str(error))
     with_pull_secrets(lookup, session)  # the groups' pull secrets authenticate --registry

@@ -112,6 +112,7 @@ def merge_reports(reports: list[ApplyReport], *, dry_run: bool) -> ApplyReport:
         dry_run=dry_run, created=joined("created"), already_existed=joined("already_existed"),
         deleted=joined("deleted"), already_gone=joined("already_gone"),
         inventories=joined("inventories"), conflicts=joined("conflicts"),
+        unwritten=joined("unwritten"),
         failure=next((r.failure for r in reports if r.failure is not None), None))
 
 

@@ -93,13 +93,18 @@ def outcome_of_apply(plan: Plan, applied: ApplyReport) -> tuple[Outcome, str, fl
     pairs = (f"pairs: {s.pairs_present} of {s.pairs_desired} present, {s.pairs_in_flight} in "
              f"flight, {s.pairs_missing} missing, {s.pairs_backing_off} backing off, "
              f"{s.pairs_failed} failed")
-    busy = applied.writes or applied.conflicts or plan.create or s.pairs_in_flight
+    busy = applied.writes or applied.conflicts or applied.unwritten or plan.create or s.pairs_in_flight
     if busy or s.pairs_backing_off:
         # Backing-off pairs are still on their way: a later cycle retries them.
         return Outcome.PROGRESSING, (f"{verb} {len(applied.created)} jobs, deleted "
                                      f"{len(applied.deleted)}, recorded {len(applied.inventories)} "
-                                     f"inventories; {pairs}"), None
+                                     f"inventories{_unwritten(applied)}; {pairs}"), None
     return Outcome.CONVERGED, f"converged; {pairs}", None
+
+
+def _unwritten(applied: ApplyReport) -> str:
+    n = len(applied.unwritten)
+    return f" ({n} failed after retries, next cycle)" if n else ""
 
 
 def exit_code(outcome: Outcome) -> int:
@@ -145,5 +150,5 @@ def _busy(result: CycleResult) -> bool:
     applied, plan = result.applied, result.plan
     if plan is None:
         return True
-    wrote = applied is not None and bool(applied.writes or applied.conflicts)
+    wrote = applied is not None and bool(applied.writes or applied.conflicts or applied.unwritten)
     return wrote or bool(plan.create or plan.summary.pairs_in_flight)

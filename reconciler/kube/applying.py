@@ -5,12 +5,21 @@ deletes (a stuck job goes before its replacement arrives), then creates. Every w
 idempotent, so a crash between two writes is repaired by the next cycle, which re-reads the
 cluster: a created job is seen by its label and name (AlreadyExists is success), a deleted one
 is gone (NotFound is success). Nothing is kept in memory between cycles.
+
+Inventory records go out concurrently, at most `ClientSettings.write_concurrency` at a time
+(each through the session's shared QPS bucket, retries and fence): at fleet size they are
+most of a cycle's writes, one per node, and serially each waits a full round trip. One that
+still fails after its retries (5xx, 429) is left for the next cycle and the others proceed;
+the deletes then wait, as after a conflict, since the failed record may be the evidence a
+delete depends on. Nothing else starts before every inventory write has ended.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +27,7 @@ import orjson
 
 from reconciler.inventory.records import InventoryUpdate
 from reconciler.kube.discovery import JOB_GROUP, JOB_PLURAL
-from reconciler.kube.errors import ApiRejected, KubeError
+from reconciler.kube.errors import ApiBusy, ApiRejected, ApiUnavailable, KubeError
 from reconciler.kube.reading import INVENTORY_GROUP, INVENTORY_PLURAL, INVENTORY_VERSION
 from reconciler.kube.session import Session, WriteFence
 from reconciler.planner.model import JobDeletion, Plan, PlannedJob
@@ -33,8 +42,9 @@ Progress = Callable[[str, int, int], None]
 class ApplyReport:
     """What `apply_plan` did. With `dry_run`, what the server accepted to do (nothing persisted).
 
-    `conflicts` lists nodes whose inventory changed under us (written next cycle); `failure`
-    is the error that stopped the apply early, or None when every write went through.
+    `conflicts` lists nodes whose inventory changed under us, `unwritten` those whose
+    inventory write still failed (5xx, 429) after its retries: both are written next cycle, and
+    the deletes wait for it. `failure` is the error that stopped the apply early, or None.
     """
 
     dry_run: bool
@@ -45,6 +55,7 @@ class ApplyReport:
     inventories: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
     failure: KubeError | None = None
+    unwritten: tuple[str, ...] = ()
 
     @property
     def writes(self) -> int:
@@ -56,25 +67,31 @@ class _Tally:
     def __init__(self, total: int, progress: Progress | None) -> None:
         self.total, self.done, self.progress = total, 0, progress
         self.lists: dict[str, list[str]] = {k: [] for k in (
-            "created", "already_existed", "deleted", "already_gone", "inventories", "conflicts")}
+            "created", "already_existed", "deleted", "already_gone", "inventories", "conflicts",
+            "unwritten")}
+        self._lock = threading.Lock()  # inventory writes report from several threads
 
     def add(self, kind: str, name: str, step: str) -> None:
-        self.lists[kind].append(name)
-        self.done += 1
+        with self._lock:
+            self.lists[kind].append(name)
+            self.done += 1
+            done = self.done
         if self.progress is not None:
-            self.progress(step, self.done, self.total)
+            self.progress(step, done, self.total)
 
 
 def apply_plan(session: Session, plan: Plan, *, job_api_version: str, dry_run: bool = False,
                progress: Progress | None = None, fence: WriteFence | None = None) -> ApplyReport:
     """Write `plan` in order: inventory statuses, job deletes, job creates (fieldValidation=Strict).
 
-    Stops at the first error that is not "already done" and reports it in `failure` with what
-    was done before it. When an inventory write conflicted, the deletes are skipped this cycle:
-    a deleted job may carry evidence (a stuck job's silent nodes) that only that write
-    recorded; the next cycle re-reads the inventory and plans them again. With `dry_run`, every
-    request carries dryRun=All: the server validates and admits it but persists nothing. Every
-    request passes `fence` (see Session.call).
+    Inventory statuses are written concurrently (see the module docstring); one that fails
+    after its retries is listed in `unwritten` and the rest go on. Any other error that is not
+    "already done" (a refusal, a closed fence) stops the apply and is reported in `failure`
+    with what was done before it. When an inventory write conflicted or failed, the deletes are
+    skipped this cycle: a deleted job may carry evidence (a stuck job's silent nodes) that only
+    that write recorded; the next cycle re-reads the inventory and plans them again. With
+    `dry_run`, every request carries dryRun=All: the server validates and admits it but
+    persists nothing. Every request passes `fence` (see Session.call).
     """
     tally = _Tally(len(plan.inventory_updates) + len(plan.create) + len(plan.delete), progress)
     options: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
@@ -84,12 +101,12 @@ def apply_plan(session: Session, plan: Plan, *, job_api_version: str, dry_run: b
     version = job_api_version.rpartition("/")[2]
     failure: KubeError | None = None
     try:
-        for update in plan.inventory_updates:
-            _write_inventory(session, update, options, tally)
+        _write_inventories(session, plan.inventory_updates, options, tally)
         deletes = plan.delete
-        if tally.lists["conflicts"] and deletes:
-            log.info("inventory of %s changed meanwhile: %d deletes wait for the next cycle",
-                     ", ".join(tally.lists["conflicts"][:3]), len(deletes))
+        waiting = tally.lists["conflicts"] + tally.lists["unwritten"]
+        if waiting and deletes:
+            log.info("inventory of %s not written this cycle: %d deletes wait for the next cycle",
+                     ", ".join(waiting[:3]), len(deletes))
             tally.total -= len(deletes)
             deletes = ()
         for deletion in deletes:
@@ -135,6 +152,39 @@ def _delete_job(session: Session, deletion: JobDeletion, version: str, options: 
         return
     log.info("delete ImagePrePullJob %s%s: %s", deletion.name, mark, deletion.reason)
     tally.add("deleted", deletion.name, f"deleted {deletion.name}")
+
+
+def _write_inventories(session: Session, updates: tuple[InventoryUpdate, ...],
+                       options: dict[str, Any], tally: _Tally) -> None:
+    """Write `updates` with at most `write_concurrency` in flight. A transient failure is
+    tallied as unwritten; any other error stops new writes from starting, waits for those in
+    flight, and is raised (the first one)."""
+    stop = threading.Event()
+
+    def write(update: InventoryUpdate) -> None:
+        if stop.is_set():
+            return  # another write failed for good (or the fence closed): send nothing more
+        try:
+            try:
+                _write_inventory(session, update, options, tally)
+            except (ApiUnavailable, ApiBusy) as error:
+                log.warning("inventory %s not written, the next cycle retries it: %s",
+                            update.node, error)
+                tally.add("unwritten", update.node, f"inventory {update.node} not written")
+        except BaseException:  # a refusal, a closed fence (also raised by the progress hook)
+            stop.set()
+            raise
+
+    workers = max(1, min(session.settings.write_concurrency, len(updates)))
+    if workers == 1:
+        for update in updates:
+            write(update)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inventory-write") as pool:
+        futures = [pool.submit(write, update) for update in updates]
+    errors = [e for e in (f.exception() for f in futures) if e is not None]
+    if errors:
+        raise errors[0]
 
 
 def _write_inventory(session: Session, update: InventoryUpdate, options: dict[str, Any],

@@ -49,6 +49,7 @@ class LiveCluster:
             return ApplyReport(dry_run=dry_run, failure=DiscoveryError(MISSING_INVENTORY_CRD))
         report = apply_plan(self.session, plan, job_api_version=facts.job_api_version,
                             dry_run=dry_run, progress=self.progress, fence=self.fence)
-        if report.failure is None and plan.rollouts:  # docs/rollout.md: progress survives restarts
+        # docs/rollout.md: progress survives restarts (once its evidence is all recorded)
+        if report.failure is None and not report.unwritten and plan.rollouts:
             write_rollouts(self.session, plan.rollouts, self.rollouts, dry_run=dry_run, fence=self.fence)
         return report

@@ -8,6 +8,7 @@ size), retry 429 and 5xx with backoff honouring Retry-After. Errors come out as 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class ClientSettings:
     page_size: int = 500
     request_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Inventory writes in flight at once (kube.applying): one per node is most of a rollout's
+    # writes, and one at a time each waits a round trip. The QPS bucket still bounds the rate.
+    write_concurrency: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,7 @@ class Session:
         self.bucket = TokenBucket(self.settings.qps, self.settings.burst, clock=clock, sleep=sleep)
         self._clock, self._sleep = clock, sleep
         self.requests = 0  # requests sent, retries included (for tests and metrics)
+        self._count_lock = threading.Lock()  # writes are sent from several threads
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: Path | str | None, context: str | None = None,
@@ -90,6 +95,11 @@ class Session:
             raise KubeConfigError(f"{where}: {error}") from None
         # One retry policy only (ours): urllib3's own retries would multiply the attempts.
         configuration.retries = False
+        settings = settings or ClientSettings()
+        # Concurrent writes plus the watches and the Lease each hold a pooled connection: a pool
+        # smaller than that opens and discards connections (urllib3 "pool is full").
+        configuration.connection_pool_maxsize = max(
+            configuration.connection_pool_maxsize, settings.write_concurrency + 8)
         return cls(client.ApiClient(configuration), settings)
 
     def close(self) -> None:
@@ -120,7 +130,8 @@ class Session:
             self.bucket.acquire()
             if fence is not None and not fence.may_send():
                 raise Fenced(f"{what}: not sent after {attempt - 1} attempts: {fence.closed}")
-            self.requests += 1
+            with self._count_lock:
+                self.requests += 1
             try:
                 response = request(**params, _preload_content=False, _request_timeout=timeout)
                 try:
